@@ -1,0 +1,3 @@
+#include "daemon/tools.h"
+
+int main(int argc, char** argv) { return pcapml::RunPcapml(argc, argv); }

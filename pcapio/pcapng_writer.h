@@ -1,0 +1,46 @@
+// pcapng writer (DESIGN §1): SHB with shb_userappl, one IDB per (source,
+// link type, snaplen) written when first needed, EPBs with if_tsresol=9
+// timestamps and an optional opt_comment. Writes into an OutputFile's buffer:
+// no allocation or system call per packet.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pcapio/output_file.h"
+
+namespace pcapml {
+
+struct InterfaceKey {
+  std::string source;  // if_name: interface or input file name
+  uint16_t link_type = 0;
+  uint32_t snaplen = 0;
+  std::string filter;  // if_filter, empty if none
+  bool operator==(const InterfaceKey&) const = default;
+};
+
+class PcapngWriter {
+ public:
+  explicit PcapngWriter(OutputFile* out) : out_(out) {}
+
+  // Starts a section. `hardware` and `comment` are written when not empty.
+  void WriteSectionHeader(std::string_view hardware = {}, std::string_view comment = {});
+
+  // Returns the interface id for key, writing its IDB the first time.
+  uint32_t Interface(const InterfaceKey& key);
+
+  void WritePacket(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                   uint32_t orig_len, std::string_view comment);
+
+  size_t interface_count() const { return interfaces_.size(); }
+
+ private:
+  OutputFile* out_;
+  std::vector<InterfaceKey> interfaces_;
+  // Cache of the last lookup: most packets repeat their predecessor's interface.
+  int last_ = -1;
+};
+
+}  // namespace pcapml

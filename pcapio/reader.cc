@@ -1,0 +1,370 @@
+#include "pcapio/reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstring>
+
+namespace pcapml {
+namespace {
+
+constexpr uint32_t kShb = 0x0A0D0D0A;
+constexpr uint32_t kIdb = 1;
+constexpr uint32_t kPb = 2;
+constexpr uint32_t kSpb = 3;
+constexpr uint32_t kEpb = 6;
+constexpr uint32_t kByteOrderMagic = 0x1A2B3C4D;
+constexpr size_t kChunk = 1u << 20;
+
+uint32_t Load32(const uint8_t* p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+std::string Hex(uint32_t v) {
+  char buf[16];
+  snprintf(buf, sizeof buf, "0x%08" PRIx32, v);
+  return buf;
+}
+
+// Calls f(code, value, length) for each option until opt_endofopt or the end
+// of the area; an option running past the area ends the walk.
+template <typename F>
+void ForEachOption(const uint8_t* p, uint32_t len, bool swapped, F f) {
+  uint32_t i = 0;
+  while (i + 4 <= len) {
+    uint16_t code, olen;
+    memcpy(&code, p + i, 2);
+    memcpy(&olen, p + i + 2, 2);
+    if (swapped) {
+      code = __builtin_bswap16(code);
+      olen = __builtin_bswap16(olen);
+    }
+    if (code == 0) return;
+    i += 4;
+    if (olen > len - i) return;
+    f(code, p + i, olen);
+    i += (olen + 3u) & ~3u;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string_view> Packet::Comments() const {
+  std::vector<std::string_view> out;
+  ForEachOption(options, options_len, swapped, [&](uint16_t code, const uint8_t* v, uint16_t n) {
+    if (code == 1) out.emplace_back(reinterpret_cast<const char*>(v), n);
+  });
+  return out;
+}
+
+PacketReader::PacketReader() = default;
+
+PacketReader::~PacketReader() {
+  if (own_fd_ && fd_ >= 0) close(fd_);
+}
+
+uint32_t PacketReader::U32(const uint8_t* p) const {
+  uint32_t v = Load32(p);
+  return swapped_ ? __builtin_bswap32(v) : v;
+}
+
+uint16_t PacketReader::U16(const uint8_t* p) const {
+  uint16_t v;
+  memcpy(&v, p, 2);
+  return swapped_ ? __builtin_bswap16(v) : v;
+}
+
+bool PacketReader::Fail(uint64_t offset, const std::string& what, std::string* err) {
+  *err = path_ + ": " + what + " at byte offset " + std::to_string(offset);
+  return false;
+}
+
+bool PacketReader::Open(const std::string& path, std::string* err) {
+  path_ = path;
+  if (path == "-") {
+    fd_ = 0;
+  } else {
+    fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      *err = path + ": " + strerror(errno);
+      return false;
+    }
+    own_fd_ = true;
+  }
+  struct stat st;
+  if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+    file_size_ = static_cast<uint64_t>(st.st_size);
+    posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  } else if (fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+    *err = path + ": is a directory";
+    return false;
+  }
+  buf_.resize(kChunk);
+  if (!Fill(4, err)) {
+    if (!err->empty()) return false;
+    if (end_ == 0) return *err = path + ": empty file, not a pcap or pcapng file", false;
+    return Fail(0, "truncated file header (" + std::to_string(end_) + " bytes)", err);
+  }
+  uint32_t magic = Load32(buf_.data());
+  switch (magic) {
+    case 0xa1b2c3d4: case 0xd4c3b2a1: case 0xa1b23c4d: case 0x4d3cb2a1: {
+      format_ = FileFormat::kPcap;
+      swapped_ = magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1;
+      pcap_nanos_ = magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
+      if (!Fill(24, err)) return err->empty() ? Fail(0, "truncated pcap file header", err) : false;
+      Interface ifc;
+      ifc.snaplen = U32(&buf_[16]);
+      ifc.link_type = static_cast<uint16_t>(U32(&buf_[20]) & 0xFFFF);
+      ifc.units_per_second = pcap_nanos_ ? 1000000000 : 1000000;
+      interfaces_.push_back(ifc);
+      pos_ = 24;
+      return true;
+    }
+    case kShb:
+      format_ = FileFormat::kPcapng;
+      return ReadSectionHeader(err);
+    default:
+      return Fail(0, "not a pcap or pcapng file (magic " + Hex(magic) + ")", err);
+  }
+}
+
+// Makes at least `need` unread bytes available in buf_. Returns false at end
+// of input (err left empty) or on a read error (err set).
+bool PacketReader::Fill(size_t need, std::string* err) {
+  if (end_ - pos_ >= need) return true;
+  if (pos_ > 0) {
+    memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    base_ += pos_;
+    end_ -= pos_;
+    pos_ = 0;
+  }
+  if (buf_.size() < need) buf_.resize(need);
+  while (end_ < need && !eof_) {
+    ssize_t n = read(fd_, buf_.data() + end_, buf_.size() - end_);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *err = path_ + ": read error at byte offset " + std::to_string(base_ + end_) + ": " +
+             strerror(errno);
+      return false;
+    }
+    if (n == 0) eof_ = true;
+    end_ += static_cast<size_t>(n);
+  }
+  return end_ >= need;
+}
+
+PacketReader::Status PacketReader::Next(Packet* packet, std::string* err) {
+  err->clear();
+  return format_ == FileFormat::kPcap ? NextPcap(packet, err) : NextPcapng(packet, err);
+}
+
+PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
+  uint64_t offset = base_ + pos_;
+  if (!Fill(16, err)) {
+    if (!err->empty()) return Status::kError;
+    if (end_ == pos_) return Status::kEnd;
+    Fail(offset, "truncated packet record header", err);
+    return Status::kError;
+  }
+  const uint8_t* h = buf_.data() + pos_;
+  uint32_t caplen = U32(h + 8);
+  if (caplen > kMaxBlock) {
+    Fail(offset, "packet record with impossible length " + std::to_string(caplen), err);
+    return Status::kError;
+  }
+  if (!Fill(16 + size_t{caplen}, err)) {
+    if (err->empty()) Fail(offset, "truncated packet record (" + std::to_string(caplen) +
+                                       " bytes announced)", err);
+    return Status::kError;
+  }
+  h = buf_.data() + pos_;
+  const Interface& ifc = interfaces_[0];
+  int64_t secs = static_cast<int64_t>(U32(h));
+  int64_t frac = static_cast<int64_t>(U32(h + 4));
+  p->ts_ns = secs * 1000000000 + (pcap_nanos_ ? frac : frac * 1000);
+  p->caplen = caplen;
+  p->orig_len = U32(h + 12);
+  p->interface = 0;
+  p->data = h + 16;
+  p->comment = {};
+  p->offset = offset;
+  p->has_timestamp = true;
+  p->options = nullptr;
+  p->options_len = 0;
+  (void)ifc;
+  pos_ += 16 + caplen;
+  return Status::kPacket;
+}
+
+bool PacketReader::ReadSectionHeader(std::string* err) {
+  uint64_t offset = base_ + pos_;
+  if (!Fill(12, err)) return err->empty() ? Fail(offset, "truncated section header block", err) : false;
+  uint32_t magic = Load32(buf_.data() + pos_ + 8);
+  if (magic == kByteOrderMagic) swapped_ = false;
+  else if (magic == __builtin_bswap32(kByteOrderMagic)) swapped_ = true;
+  else return Fail(offset, "section header with bad byte-order magic " + Hex(magic), err);
+  uint32_t len = U32(buf_.data() + pos_ + 4);
+  if (len < 28 || len % 4 != 0 || len > kMaxBlock)
+    return Fail(offset, "section header block with bad length " + std::to_string(len), err);
+  if (file_size_ && offset + len > file_size_)
+    return Fail(offset, "section header block of " + std::to_string(len) +
+                            " bytes runs past the end of the file", err);
+  if (!Fill(len, err)) return err->empty() ? Fail(offset, "truncated section header block", err) : false;
+  const uint8_t* b = buf_.data() + pos_;
+  if (U32(b + len - 4) != len)
+    return Fail(offset, "block length trailer mismatch (" + std::to_string(len) + " vs " +
+                            std::to_string(U32(b + len - 4)) + ")", err);
+  if (U16(b + 12) != 1)
+    return Fail(offset, "unsupported pcapng major version " + std::to_string(U16(b + 12)), err);
+  ++section_;
+  section_ifaces_.clear();
+  shb_userappl_.clear();
+  ForEachOption(b + 24, len - 28, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
+    if (code == 4) shb_userappl_.assign(reinterpret_cast<const char*>(v), n);
+  });
+  pos_ += len;
+  return true;
+}
+
+bool PacketReader::ParseInterface(const uint8_t* body, uint32_t len, uint64_t offset,
+                                  std::string* err) {
+  if (len < 8) return Fail(offset, "interface description block too short", err);
+  Interface ifc;
+  ifc.link_type = U16(body);
+  ifc.snaplen = U32(body + 4);
+  ifc.section = section_;
+  std::string bad;
+  ForEachOption(body + 8, len - 8, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
+    if (code == 2) {
+      ifc.name.assign(reinterpret_cast<const char*>(v), n);
+    } else if (code == 9 && n >= 1) {
+      uint8_t r = v[0];
+      unsigned exp = r & 0x7f;
+      if (r & 0x80) {
+        if (exp > 63) bad = "if_tsresol 2^-" + std::to_string(exp);
+        else ifc.units_per_second = uint64_t{1} << exp;
+      } else {
+        if (exp > 19) bad = "if_tsresol 10^-" + std::to_string(exp);
+        ifc.units_per_second = 1;
+        for (unsigned i = 0; i < exp && i < 19; ++i) ifc.units_per_second *= 10;
+      }
+    } else if (code == 14 && n >= 8) {
+      uint64_t o;
+      memcpy(&o, v, 8);
+      if (swapped_) o = __builtin_bswap64(o);
+      ifc.offset_seconds = static_cast<int64_t>(o);
+    } else if (code == 11 && n >= 1 && v[0] == 0) {
+      ifc.filter.assign(reinterpret_cast<const char*>(v + 1), n - 1);
+    }
+  });
+  if (!bad.empty()) return Fail(offset, "unsupported " + bad, err);
+  section_ifaces_.push_back(static_cast<uint32_t>(interfaces_.size()));
+  interfaces_.push_back(std::move(ifc));
+  return true;
+}
+
+int64_t PacketReader::ToNanoseconds(const Interface& ifc, uint64_t units) const {
+  uint64_t ups = ifc.units_per_second;
+  __int128 ns = static_cast<__int128>(units / ups) * 1000000000;
+  ns += static_cast<__int128>(units % ups) * 1000000000 / ups;
+  ns += static_cast<__int128>(ifc.offset_seconds) * 1000000000;
+  return static_cast<int64_t>(ns);
+}
+
+bool PacketReader::ParseEnhanced(const uint8_t* b, uint32_t len, uint32_t type, uint64_t offset,
+                                 Packet* p, std::string* err) {
+  uint32_t body = len - 12;  // without type, length and trailer
+  const uint8_t* d = b + 8;
+  uint32_t iface, header;
+  uint64_t units = 0;
+  p->has_timestamp = true;
+  if (type == kSpb) {
+    if (body < 4) return Fail(offset, "simple packet block too short", err);
+    header = 4;
+    iface = 0;
+    p->orig_len = U32(d);
+    p->caplen = body - 4;
+    if (p->orig_len < p->caplen) p->caplen = p->orig_len;
+    p->has_timestamp = false;
+  } else {
+    if (body < 20) return Fail(offset, "packet block too short", err);
+    header = 20;
+    iface = type == kEpb ? U32(d) : U16(d);
+    units = (uint64_t{U32(d + 4)} << 32) | U32(d + 8);
+    p->caplen = U32(d + 12);
+    p->orig_len = U32(d + 16);
+  }
+  if (iface >= section_ifaces_.size())
+    return Fail(offset, "packet names interface " + std::to_string(iface) + " but its section has " +
+                            std::to_string(section_ifaces_.size()), err);
+  const Interface& ifc = interfaces_[section_ifaces_[iface]];
+  if (type == kSpb && ifc.snaplen != 0 && p->caplen > ifc.snaplen) p->caplen = ifc.snaplen;
+  uint64_t padded = (uint64_t{p->caplen} + 3) & ~uint64_t{3};
+  if (header + padded > body)
+    return Fail(offset, "packet data length " + std::to_string(p->caplen) +
+                            " runs past its block of " + std::to_string(len) + " bytes", err);
+  p->interface = section_ifaces_[iface];
+  p->ts_ns = p->has_timestamp ? ToNanoseconds(ifc, units) : 0;
+  p->data = d + header;
+  p->offset = offset;
+  p->swapped = swapped_;
+  p->options = d + header + padded;
+  p->options_len = type == kSpb ? 0 : static_cast<uint32_t>(body - header - padded);
+  p->comment = {};
+  ForEachOption(p->options, p->options_len, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
+    if (code == 1 && p->comment.data() == nullptr) p->comment = {reinterpret_cast<const char*>(v), n};
+  });
+  return true;
+}
+
+PacketReader::Status PacketReader::NextPcapng(Packet* p, std::string* err) {
+  for (;;) {
+    uint64_t offset = base_ + pos_;
+    if (!Fill(8, err)) {
+      if (!err->empty()) return Status::kError;
+      if (end_ == pos_) return Status::kEnd;
+      Fail(offset, "truncated block header", err);
+      return Status::kError;
+    }
+    uint32_t type = Load32(buf_.data() + pos_);
+    if (type == kShb) {
+      if (!ReadSectionHeader(err)) return Status::kError;
+      continue;
+    }
+    type = swapped_ ? __builtin_bswap32(type) : type;
+    uint32_t len = U32(buf_.data() + pos_ + 4);
+    if (len < 12 || len % 4 != 0 || len > kMaxBlock) {
+      Fail(offset, "block of type " + Hex(type) + " with bad length " + std::to_string(len), err);
+      return Status::kError;
+    }
+    if (file_size_ && offset + len > file_size_) {
+      Fail(offset, "block of " + std::to_string(len) + " bytes runs past the end of the file (" +
+                       std::to_string(file_size_) + " bytes)", err);
+      return Status::kError;
+    }
+    if (!Fill(len, err)) {
+      if (err->empty()) Fail(offset, "truncated block", err);
+      return Status::kError;
+    }
+    const uint8_t* b = buf_.data() + pos_;
+    if (U32(b + len - 4) != len) {
+      Fail(offset, "block length trailer mismatch (" + std::to_string(len) + " vs " +
+                       std::to_string(U32(b + len - 4)) + ")", err);
+      return Status::kError;
+    }
+    pos_ += len;
+    if (type == kEpb || type == kSpb || type == kPb) {
+      if (!ParseEnhanced(b, len, type, offset, p, err)) return Status::kError;
+      return Status::kPacket;
+    }
+    if (type == kIdb && !ParseInterface(b + 8, len - 12, offset, err)) return Status::kError;
+    // Any other block type (NRB, ISB, DSB, CB, unknown) is skipped.
+  }
+}
+
+}  // namespace pcapml

@@ -1,0 +1,74 @@
+#include "rules/labels_file.h"
+
+#include <filesystem>
+#include <map>
+
+#include "rules/sample_id.h"
+
+namespace fs = std::filesystem;
+
+namespace pcapml {
+namespace {
+
+bool IsHeader(std::string_view line) {
+  std::string lower;
+  for (char c : line) lower += static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  return lower == "filename,label" || lower == "file,label";
+}
+
+// "FILE:dataset/a.pcap" or "dataset/a.pcap" or "a.pcap" -> "a.pcap".
+std::string Relative(std::string_view name, const std::string& dir) {
+  if (name.substr(0, 5) == "FILE:") name.remove_prefix(5);
+  fs::path p = fs::path(std::string(name)).lexically_normal();
+  fs::path d = fs::path(dir).lexically_normal();
+  if (!d.empty() && d.filename().empty()) d = d.parent_path();  // "dataset/" -> "dataset"
+  fs::path rel = p.lexically_relative(d);
+  if (!d.empty() && !rel.empty() && *rel.begin() != "..") return rel.string();
+  return p.string();
+}
+
+}  // namespace
+
+bool ParseLabelsFile(const std::string& path, std::string_view text, const std::string& dir,
+                     const std::string& sensor_id, std::vector<LabeledFile>* out, std::string* err) {
+  std::map<std::string, size_t> seen;
+  size_t line_no = 0, pos = 0;
+  bool first = true;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos || line[0] == '#') continue;
+    if (first && IsHeader(line)) {
+      first = false;
+      continue;
+    }
+    first = false;
+    auto fail = [&](const std::string& what) {
+      *err = path + ":" + std::to_string(line_no) + ": " + what + " '" + std::string(line) + "'";
+      return false;
+    };
+    size_t comma = line.find(',');
+    if (comma == std::string_view::npos) return fail("expected filename,label");
+    if (comma == 0) return fail("empty filename");
+    if (comma + 1 == line.size()) return fail("empty label");
+    LabeledFile f;
+    f.path = Relative(line.substr(0, comma), dir);
+    f.metadata = std::string(line.substr(comma + 1));
+    f.sample_id = SampleId((sensor_id.empty() ? "" : sensor_id + "/") + std::string(line));
+    f.comment = std::to_string(f.sample_id) + "," + f.metadata;
+    f.line = line_no;
+    auto [it, inserted] = seen.emplace(f.path, line_no);
+    if (!inserted) return fail("file already listed on line " + std::to_string(it->second));
+    out->push_back(std::move(f));
+  }
+  if (out->empty()) {
+    *err = path + ": no files listed";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace pcapml

@@ -1,0 +1,24 @@
+// The directory labels file (DESIGN §3): "filename,label" per line, an
+// optional "filename,label" header, paths relative to the directory (a
+// FILE: prefix and paths that include the directory are accepted too).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pcapml {
+
+struct LabeledFile {
+  std::string path;      // relative to the directory, normalised
+  std::string metadata;  // everything after the first comma
+  uint64_t sample_id = 0;  // SHA-256 of the line as written (DESIGN §2)
+  std::string comment;   // "<sampleID>,<metadata>"
+  size_t line = 0;
+};
+
+bool ParseLabelsFile(const std::string& path, std::string_view text, const std::string& dir,
+                     const std::string& sensor_id, std::vector<LabeledFile>* out, std::string* err);
+
+}  // namespace pcapml

@@ -1,0 +1,145 @@
+#include "rules/legacy_rules.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "rules/sample_id.h"
+
+namespace pcapml {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+struct LineContext {
+  const std::string& path;
+  size_t line;
+  std::string* err;
+  bool Fail(const std::string& what, std::string_view text) const {
+    *err = path + ":" + std::to_string(line) + ": " + what + " '" + std::string(text) + "'";
+    return false;
+  }
+};
+
+bool ParseTerm(std::string_view term, Rule* rule, const LineContext& ctx) {
+  size_t colon = term.find(':');
+  if (colon == std::string_view::npos) return ctx.Fail("term without ':'", term);
+  std::string_view kind = Trim(term.substr(0, colon)), value = term.substr(colon + 1);
+  if (kind == "BPF") {
+    if (Trim(value).empty()) return ctx.Fail("empty BPF term", term);
+    if (rule->filter) return ctx.Fail("second BPF term in one rule (join them with 'and')", term);
+    rule->filter = std::make_unique<BpfFilter>(std::string(Trim(value)));
+    std::string why;
+    // Check the syntax now (Ethernet), so a typo fails before anything is written.
+    if (!rule->filter->Prepare(1, &why) && why.find("link") == std::string::npos)
+      return ctx.Fail("invalid BPF (" + why + ")", value);
+  } else if (kind == "TS_START") {
+    if (!ParseEpochBound(Trim(value), false, &rule->window.first_ns))
+      return ctx.Fail("invalid TS_START time", value);
+  } else if (kind == "TS_END") {
+    if (!ParseEpochBound(Trim(value), true, &rule->window.last_ns))
+      return ctx.Fail("invalid TS_END time", value);
+  } else if (kind == "FILE") {
+    if (Trim(value).empty()) return ctx.Fail("empty FILE term", term);
+    rule->files.emplace_back(Trim(value));
+  } else {
+    return ctx.Fail("unknown term (expected BPF, TS_START, TS_END or FILE)", term);
+  }
+  return true;
+}
+
+bool ParseLine(std::string_view line, const std::string& sensor_id, Rule* rule,
+               const LineContext& ctx) {
+  size_t c1 = line.find(',');
+  if (c1 == std::string_view::npos) return ctx.Fail("expected <filter>,<metadata>", line);
+  std::string_view filter = line.substr(0, c1), rest = line.substr(c1 + 1);
+  size_t c2 = rest.find(',');
+  std::string_view metadata = c2 == std::string_view::npos ? rest : rest.substr(0, c2);
+  std::string_view hash_key = c2 == std::string_view::npos ? std::string_view() : rest.substr(c2 + 1);
+  if (Trim(metadata).empty()) return ctx.Fail("empty metadata", line);
+  size_t start = 0;
+  while (start <= filter.size()) {
+    size_t bar = filter.find('|', start);
+    std::string_view term = filter.substr(start, bar == std::string_view::npos ? bar : bar - start);
+    if (!ParseTerm(term, rule, ctx)) return false;
+    if (bar == std::string_view::npos) break;
+    start = bar + 1;
+  }
+  if (rule->window.first_ns > rule->window.last_ns) return ctx.Fail("TS_START after TS_END", filter);
+  // The metadata field is written as-is: a hash_key only changes the sampleID.
+  rule->metadata = std::string(metadata);
+  rule->key = sensor_id.empty() ? "" : sensor_id + "/";
+  rule->key += hash_key.empty() ? line : hash_key;
+  rule->sample_id = SampleId(rule->key);
+  rule->comment = std::to_string(rule->sample_id) + "," + rule->metadata;
+  rule->id = ctx.path + ":" + std::to_string(ctx.line);
+  return true;
+}
+
+}  // namespace
+
+bool ParseEpochBound(std::string_view text, bool upper, int64_t* ns) {
+  size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  int64_t secs;
+  auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
+  if (whole.empty() || ec != std::errc() || p != whole.data() + whole.size() || secs < 0 ||
+      secs > 9'000'000'000LL)
+    return false;
+  if (dot == std::string_view::npos) {
+    *ns = secs * 1'000'000'000 + (upper ? 999'999'999 : 0);
+    return true;
+  }
+  std::string_view frac = text.substr(dot + 1);
+  if (frac.empty() || frac.size() > 9) return false;
+  int64_t f = 0;
+  for (char c : frac) {
+    if (c < '0' || c > '9') return false;
+    f = f * 10 + (c - '0');
+  }
+  for (size_t i = frac.size(); i < 9; ++i) f *= 10;
+  *ns = secs * 1'000'000'000 + f;
+  return true;
+}
+
+bool ReadTextFile(const std::string& path, std::string* text, std::string* err) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *err = path + ": " + strerror(errno);
+    return false;
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  *text = s.str();
+  return true;
+}
+
+bool ParseLegacyRules(const std::string& path, std::string_view text, const std::string& sensor_id,
+                      RuleSet* rules, std::string* err) {
+  size_t line_no = 0, pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string_view t = Trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    Rule rule;
+    if (!ParseLine(line, sensor_id, &rule, LineContext{path, line_no, err})) return false;
+    rules->Add(std::move(rule));
+  }
+  if (rules->size() == 0) {
+    *err = path + ": no rules";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace pcapml
