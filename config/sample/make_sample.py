@@ -81,7 +81,7 @@ def ipv6(start):
 def main():
     random.seed(42)
     flows = {"web.pcap": ("web", web(T0)), "dns.pcap": ("dns", dns(T0 + 0.001)),
-             "ping.pcap": ("ping", ping(T0 + 0.2)), "video.pcap": ("video", video(T0 + 0.05)),
+             "ping.pcap": ("ping", ping(T0 + 0.2)), "video.pcap": ("video", video(T0 + 0.0505)),
              "v6/ipv6.pcap": ("ipv6", ipv6(T0 + 1.0))}
     os.makedirs(os.path.join(HERE, "dataset", "v6"), exist_ok=True)
     for name, (_, pkts) in flows.items():
