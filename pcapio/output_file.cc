@@ -42,7 +42,13 @@ void OutputFile::WriteAll(const uint8_t* p, size_t n) {
 }
 
 void OutputFile::FlushBuffer() {
-  if (fd_ >= 0) WriteAll(buf_.data(), used_);
+  uint64_t before = written_;
+  if (fd_ >= 0 && error_.empty()) WriteAll(buf_.data(), used_);
+  // A partial write (disk full) would leave half a block: cut it off.
+  if (!error_.empty() && written_ != before && fd_ > 1 && ftruncate(fd_, static_cast<off_t>(before)) == 0) {
+    lseek(fd_, static_cast<off_t>(before), SEEK_SET);
+    written_ = before;
+  }
   used_ = 0;
 }
 

@@ -46,6 +46,11 @@ class OutputFile {
   void Abandon();
 
   bool ok() const { return error_.empty(); }
+  // Forgets a write error, so a long-running writer can try again later. The
+  // failed buffer's bytes are gone; the file was cut back to what was written
+  // before them, so it still ends on a block boundary.
+  void ClearError() { error_.clear(); }
+  size_t buffered() const { return used_; }
   const std::string& error() const { return error_; }
   const std::string& path() const { return path_; }
   const std::string& temp_path() const { return temp_; }
