@@ -77,6 +77,8 @@ int Dispatch(const Tool& tool, const Args& args) {
 const std::vector<Tool>& Tools() {
   static const std::vector<Tool> kTools = {
       {"label", "label a directory of pcaps (one sample per file) or one capture (rules)", RunLabel},
+      {"daemon", "capture or replay, label and write rotating pcapng files as a service", RunDaemon},
+      {"ctl", "add and end run-time rules of a running daemon, show its status", RunCtl},
       {"summary", "count samples, packets and bytes per label of a pcap or pcapng file", RunSummary},
   };
   return kTools;

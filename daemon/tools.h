@@ -40,5 +40,7 @@ int Fail(const std::string& message);
 // Tool entry points.
 int RunSummary(const Args& args);
 int RunLabel(const Args& args);
+int RunDaemon(const Args& args);
+int RunCtl(const Args& args);
 
 }  // namespace pcapml

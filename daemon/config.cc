@@ -1,0 +1,207 @@
+#include "daemon/config.h"
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "base/units.h"
+
+namespace fs = std::filesystem;
+
+namespace pcapml {
+namespace {
+
+// Reads one table, remembering which keys were used so the rest can be
+// reported as unknown.
+class TableReader {
+ public:
+  TableReader(const toml::table& t, std::string where, const std::string& path, std::string* err)
+      : t_(t), where_(std::move(where)), path_(path), err_(err) {}
+
+  bool Fail(const toml::node* n, const std::string& what) {
+    int line = n ? static_cast<int>(n->source().begin.line) : static_cast<int>(t_.source().begin.line);
+    *err_ = path_ + ":" + std::to_string(line) + ": " + where_ + ": " + what;
+    return false;
+  }
+
+  bool String(const char* key, std::string* out) {
+    const toml::node* n = Use(key);
+    if (!n) return true;
+    if (!n->is_string()) return Fail(n, std::string(key) + " must be a string");
+    *out = n->as_string()->get();
+    return true;
+  }
+  bool Bool(const char* key, bool* out) {
+    const toml::node* n = Use(key);
+    if (!n) return true;
+    if (!n->is_boolean()) return Fail(n, std::string(key) + " must be true or false");
+    *out = n->as_boolean()->get();
+    return true;
+  }
+  bool Number(const char* key, double* out) {
+    const toml::node* n = Use(key);
+    if (!n) return true;
+    if (auto v = n->value<double>(); v && *v >= 0) return *out = *v, true;
+    return Fail(n, std::string(key) + " must be a non-negative number");
+  }
+  // Sizes: an integer (bytes) or a string with a unit ("1GiB").
+  bool Bytes(const char* key, uint64_t* out) {
+    const toml::node* n = Use(key);
+    if (!n) return true;
+    if (auto v = n->value<int64_t>(); v && *v >= 0) return *out = static_cast<uint64_t>(*v), true;
+    std::string why;
+    if (n->is_string() && ParseBytes(n->as_string()->get(), out, &why)) return true;
+    return Fail(n, std::string(key) + ": " + (why.empty() ? "expected a size like 64MiB" : why));
+  }
+  // Durations: an integer (seconds) or a string with a unit ("1h").
+  bool Seconds(const char* key, int64_t* out) {
+    const toml::node* n = Use(key);
+    if (!n) return true;
+    if (auto v = n->value<int64_t>(); v && *v >= 0) return *out = *v, true;
+    int64_t ns;
+    std::string why;
+    if (n->is_string() && ParseDuration(n->as_string()->get(), &ns, &why) && ns >= 0)
+      return *out = ns / 1000000000, true;
+    return Fail(n, std::string(key) + ": " + (why.empty() ? "expected a duration like 1h" : why));
+  }
+  bool StringList(const char* key, std::vector<std::string>* out) {
+    const toml::node* n = Use(key);
+    if (!n) return true;
+    if (n->is_string()) return out->push_back(n->as_string()->get()), true;
+    if (!n->is_array()) return Fail(n, std::string(key) + " must be a list of strings");
+    for (const toml::node& e : *n->as_array()) {
+      if (!e.is_string()) return Fail(&e, std::string(key) + " must be a list of strings");
+      out->push_back(e.as_string()->get());
+    }
+    return true;
+  }
+  const toml::node* Use(const char* key) {
+    used_.insert(key);
+    return t_.get(key);
+  }
+  // Every key not read is an error.
+  bool NoOthers() {
+    for (const auto& [k, v] : t_)
+      if (!used_.count(std::string(k.str()))) return Fail(&v, "unknown key '" + std::string(k.str()) + "'");
+    return true;
+  }
+
+ private:
+  const toml::table& t_;
+  std::string where_;
+  const std::string& path_;
+  std::string* err_;
+  std::set<std::string> used_;
+};
+
+std::string Resolve(const std::string& base_dir, const std::string& p) {
+  if (p.empty() || fs::path(p).is_absolute()) return p;
+  return (fs::path(base_dir) / p).lexically_normal().string();
+}
+
+std::vector<std::string> SplitWords(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+bool ReadSource(const toml::table& t, size_t index, const DaemonConfig& c, SourceConfig* s,
+                std::string* err) {
+  TableReader r(t, "source " + std::to_string(index + 1), c.path, err);
+  std::string pace = "fast";
+  double speed = 1.0;
+  if (!r.String("interface", &s->interface) || !r.String("file", &s->file) ||
+      !r.Bytes("buffer", &s->buffer_bytes) || !r.Bool("promisc", &s->promisc) ||
+      !r.String("filter", &s->filter) || !r.String("pace", &pace) || !r.Number("speed", &speed))
+    return false;
+  uint64_t snaplen = s->snaplen;
+  if (!r.Bytes("snaplen", &snaplen)) return false;
+  if (snaplen == 0 || snaplen > 262144) return r.Fail(t.get("snaplen"), "snaplen must be 1..262144");
+  s->snaplen = static_cast<uint32_t>(snaplen);
+  if (s->interface.empty() == s->file.empty())
+    return r.Fail(nullptr, "give exactly one of interface or file");
+  if (pace != "fast" && pace != "recorded") return r.Fail(t.get("pace"), "pace must be \"fast\" or \"recorded\"");
+  if (speed <= 0) return r.Fail(t.get("speed"), "speed must be greater than 0");
+  s->recorded_pace = pace == "recorded";
+  s->speed = speed;
+  s->file = Resolve(fs::path(c.path).parent_path().string(), s->file);
+  return r.NoOthers();
+}
+
+bool ReadOutput(const toml::table& t, DaemonConfig* c, std::string* err) {
+  TableReader r(t, "[output]", c->path, err);
+  OutputConfig& o = c->output;
+  std::string post;
+  int64_t max_files = 0;
+  if (!r.String("directory", &o.directory) || !r.String("prefix", &o.prefix) ||
+      !r.Bytes("rotate_bytes", &o.rotate_bytes) || !r.Seconds("rotate_seconds", &o.rotate_seconds) ||
+      !r.Bytes("rotate_packets", &o.rotate_packets) || !r.Seconds("max_files", &max_files) ||
+      !r.String("post_rotate", &post) || !r.Bool("fsync", &o.fsync))
+    return false;
+  if (o.prefix.empty() || o.prefix.find('/') != std::string::npos)
+    return r.Fail(t.get("prefix"), "prefix must be a non-empty file name");
+  o.max_files = static_cast<uint32_t>(max_files);
+  o.post_rotate = SplitWords(post);
+  o.directory = Resolve(fs::path(c->path).parent_path().string(), o.directory);
+  return r.NoOthers();
+}
+
+bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
+  TableReader r(top, "top level", c->path, err);
+  if (!r.String("sensor_id", &c->sensor_id) || !r.String("user", &c->user)) return false;
+  if (const toml::node* n = r.Use("source")) {
+    const toml::array* a = n->as_array();
+    if (!a || !a->is_array_of_tables()) return r.Fail(n, "source must be [[source]] tables");
+    for (size_t i = 0; i < a->size(); ++i) {
+      SourceConfig s;
+      if (!ReadSource(*a->get(i)->as_table(), i, *c, &s, err)) return false;
+      c->sources.push_back(std::move(s));
+    }
+  }
+  if (c->sources.empty()) return r.Fail(nullptr, "no [[source]]: give an interface or a file");
+  std::string base = fs::path(c->path).parent_path().string();
+  if (const toml::node* n = r.Use("rules")) {
+    if (!n->is_table()) return r.Fail(n, "rules must be a table");
+    TableReader rr(*n->as_table(), "[rules]", c->path, err);
+    std::string unmatched = "drop";
+    if (!rr.StringList("files", &c->rule_files) || !rr.String("unmatched", &unmatched) || !rr.NoOthers())
+      return false;
+    if (unmatched != "drop" && unmatched != "keep")
+      return rr.Fail(n->as_table()->get("unmatched"), "unmatched must be \"drop\" or \"keep\"");
+    c->keep_unmatched = unmatched == "keep";
+    for (std::string& f : c->rule_files) f = Resolve(base, f);
+  }
+  if (const toml::node* n = r.Use("output")) {
+    if (!n->is_table() || !ReadOutput(*n->as_table(), c, err)) return n->is_table() ? false : r.Fail(n, "output must be a table");
+  }
+  if (const toml::node* n = r.Use("metrics")) {
+    if (!n->is_table()) return r.Fail(n, "metrics must be a table");
+    TableReader mr(*n->as_table(), "[metrics]", c->path, err);
+    if (!mr.String("listen", &c->metrics_listen) || !mr.NoOthers()) return false;
+  }
+  if (const toml::node* n = r.Use("control")) {
+    if (!n->is_table()) return r.Fail(n, "control must be a table");
+    TableReader cr(*n->as_table(), "[control]", c->path, err);
+    if (!cr.String("socket", &c->control_socket) || !cr.NoOthers()) return false;
+    c->control_socket = Resolve(base, c->control_socket);
+  }
+  return r.NoOthers();
+}
+
+}  // namespace
+
+bool LoadDaemonConfig(const std::string& path, DaemonConfig* config, std::string* err) {
+  config->path = path;
+  toml::table top;
+  try {
+    top = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    *err = path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
+    return false;
+  }
+  return ReadTop(top, config, err);
+}
+
+}  // namespace pcapml

@@ -1,0 +1,51 @@
+// The daemon's configuration file (TOML, DESIGN §5), validated as a whole:
+// unknown keys and bad values are errors naming the file and line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pcapml {
+
+struct SourceConfig {
+  // Exactly one of interface / file.
+  std::string interface;
+  std::string file;
+  // Live capture.
+  uint32_t snaplen = 262144;
+  bool promisc = true;
+  uint64_t buffer_bytes = 64u << 20;
+  std::string filter;  // capture filter, compiled into the kernel
+  // Replay.
+  bool recorded_pace = false;
+  double speed = 1.0;
+  std::string name() const { return interface.empty() ? file : interface; }
+};
+
+struct OutputConfig {
+  std::string directory = ".";
+  std::string prefix = "capture";
+  uint64_t rotate_bytes = 0;
+  int64_t rotate_seconds = 0;
+  uint64_t rotate_packets = 0;
+  uint32_t max_files = 0;
+  std::vector<std::string> post_rotate;  // argv; "{path}" replaced
+  bool fsync = true;
+};
+
+struct DaemonConfig {
+  std::string path;  // the file it came from
+  std::string sensor_id;
+  std::string user;  // drop to this user after opening captures (when root, outside systemd)
+  std::vector<SourceConfig> sources;
+  std::vector<std::string> rule_files;
+  bool keep_unmatched = false;
+  OutputConfig output;
+  std::string metrics_listen = "127.0.0.1:9431";  // "" = off
+  std::string control_socket;                     // "" = off
+};
+
+bool LoadDaemonConfig(const std::string& path, DaemonConfig* config, std::string* err);
+
+}  // namespace pcapml

@@ -1,0 +1,157 @@
+#include "daemon/control.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "daemon/tools.h"
+
+namespace asio = boost::asio;
+using asio::local::stream_protocol;
+
+namespace pcapml {
+namespace {
+
+constexpr size_t kMaxRequest = 4096;
+
+// One client connection: reads lines, answers each.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(stream_protocol::socket socket, const ControlServer::Handler& handler)
+      : socket_(std::move(socket)), handler_(handler), buf_(kMaxRequest) {}
+
+  void Read() {
+    auto self = shared_from_this();
+    asio::async_read_until(socket_, buf_, '\n', [self](boost::system::error_code ec, size_t n) {
+      if (ec == asio::error::not_found) {  // no newline within the limit
+        self->Send({"error request longer than 4096 bytes"}, false);
+        return;
+      }
+      if (ec) return;  // closed, possibly mid-message: nothing to answer
+      std::string line(asio::buffers_begin(self->buf_.data()), asio::buffers_begin(self->buf_.data()) + n - 1);
+      self->buf_.consume(n);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      self->Send(self->handler_(SplitFields(line)), true);
+    });
+  }
+
+ private:
+  void Send(std::vector<std::string> lines, bool more) {
+    out_.clear();
+    for (const std::string& l : lines) out_ += l + "\n";
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(out_), [self, more](boost::system::error_code ec, size_t) {
+      if (!ec && more) self->Read();
+    });
+  }
+
+  stream_protocol::socket socket_;
+  const ControlServer::Handler& handler_;
+  asio::streambuf buf_;
+  std::string out_;
+};
+
+}  // namespace
+
+std::vector<std::string> SplitFields(const std::string& line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t tab = line.find('\t', start);
+    out.push_back(line.substr(start, tab == std::string::npos ? tab : tab - start));
+    if (tab == std::string::npos) break;
+    start = tab + 1;
+  }
+  return out;
+}
+
+ControlServer::~ControlServer() {
+  if (acceptor_) {
+    boost::system::error_code ec;
+    acceptor_->close(ec);
+    unlink(path_.c_str());
+  }
+}
+
+bool ControlServer::Start(const std::string& path, std::string* err) {
+  path_ = path;
+  unlink(path.c_str());  // a stale socket from an earlier run
+  try {
+    acceptor_ = std::make_unique<stream_protocol::acceptor>(io_, stream_protocol::endpoint(path));
+  } catch (const std::exception& e) {
+    *err = "control socket " + path + ": " + e.what();
+    return false;
+  }
+  chmod(path.c_str(), 0660);
+  Accept();
+  return true;
+}
+
+void ControlServer::Accept() {
+  acceptor_->async_accept([this](boost::system::error_code ec, stream_protocol::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) std::make_shared<Session>(std::move(socket), handler_)->Read();
+    Accept();
+  });
+}
+
+int RunCtl(const Args& args) {
+  CLI::App app("Talks to a running pcapml daemon through its control socket: add run-time rules "
+               "(they label packets timestamped after they are added, before the file rules), end "
+               "them, list them, or show the daemon's status.",
+               "ctl");
+  std::string socket_path = "/run/pcapml/control.sock";
+  app.add_option("-S,--socket", socket_path, "control socket of the daemon ([control] socket)");
+  app.require_subcommand(1);
+  std::string id, label, filter, sample = "rule";
+  std::vector<std::string> meta;
+  auto* add = app.add_subcommand("add", "add a run-time rule");
+  add->add_option("--id", id, "rule id (the sample key)")->required();
+  add->add_option("--label", label, "label written on matching packets")->required();
+  add->add_option("--filter", filter, "BPF filter (default: every packet)");
+  add->add_option("--sample", sample, "sample mode: rule")->check(CLI::IsMember({"rule"}));
+  add->add_option("--meta", meta, "extra key=value metadata fields");
+  std::string end_id;
+  auto* end = app.add_subcommand("end", "end a run-time rule");
+  end->add_option("id", end_id, "rule id")->required();
+  auto* list = app.add_subcommand("list", "list active run-time rules");
+  auto* status = app.add_subcommand("status", "show the daemon's counters and current file");
+  if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
+
+  std::string request;
+  if (add->parsed()) {
+    for (const std::string& v : {id, label, filter})
+      if (v.find_first_of("\t\n") != std::string::npos) return Fail("ctl: values cannot contain tabs or newlines");
+    request = "add\tid=" + id + "\tlabel=" + label + "\tsample=" + sample;
+    if (!filter.empty()) request += "\tfilter=" + filter;
+    for (const std::string& m : meta) request += "\tmeta=" + m;
+  } else if (end->parsed()) {
+    request = "end\t" + end_id;
+  } else if (list->parsed()) {
+    request = "list";
+  } else if (status->parsed()) {
+    request = "status";
+  }
+  try {
+    asio::io_context io;
+    stream_protocol::socket s(io);
+    s.connect(stream_protocol::endpoint(socket_path));
+    request += "\n";
+    asio::write(s, asio::buffer(request));
+    asio::streambuf buf;
+    for (;;) {
+      size_t n = asio::read_until(s, buf, '\n');
+      std::string line(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + n - 1);
+      buf.consume(n);
+      if (line == "ok") return kExitOk;
+      if (line.rfind("error ", 0) == 0) return Fail("ctl: " + line.substr(6));
+      printf("%s\n", line.c_str());
+    }
+  } catch (const std::exception& e) {
+    return Fail("ctl: " + socket_path + ": " + e.what());
+  }
+}
+
+}  // namespace pcapml

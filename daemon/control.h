@@ -1,0 +1,45 @@
+// The control socket: a Unix stream socket (mode 0660) taking one request per
+// line, fields separated by tabs, answered with lines ending in "ok" or one
+// "error <why>" line:
+//   add \t id=<id> \t label=<label> [\t filter=<bpf>] [\t sample=rule] [\t meta=k=v,...]
+//   end \t <id>
+//   list            one line per active run-time rule
+//   status          key=value lines
+// `pcapml ctl` is its client. Requests are at most 4 KiB; anything else gets
+// an error and the connection stays usable (or is closed when too long).
+#pragma once
+
+#include <functional>
+#include <utility>  // before asio: Boost 1.74 needs std::exchange under C++20
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+namespace pcapml {
+
+class ControlServer {
+ public:
+  // Answers one request line with the lines to send back (the last is "ok"
+  // or "error ...").
+  using Handler = std::function<std::vector<std::string>(const std::vector<std::string>& fields)>;
+
+  ControlServer(boost::asio::io_context& io, Handler handler) : io_(io), handler_(std::move(handler)) {}
+  ~ControlServer();
+  bool Start(const std::string& path, std::string* err);
+
+ private:
+  void Accept();
+  std::string path_;
+  boost::asio::io_context& io_;
+  Handler handler_;
+  std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
+};
+
+// Splits a request line at tabs.
+std::vector<std::string> SplitFields(const std::string& line);
+
+int RunCtl(const std::vector<std::string>& args);
+
+}  // namespace pcapml

@@ -1,0 +1,81 @@
+#include "daemon/metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include "version.h"
+
+namespace pcapml {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  received_ = &BuildCounter().Name("pcapml_packets_received_total")
+                   .Help("Packets received from each source").Register(*registry_);
+  dropped_ = &BuildCounter().Name("pcapml_packets_dropped_total")
+                  .Help("Packets lost, by source and reason (kernel, interface, output)").Register(*registry_);
+  written_ = &BuildCounter().Name("pcapml_packets_written_total")
+                  .Help("Packets written to completed or current output files").Register(*registry_).Add({});
+  unmatched_ = &BuildCounter().Name("pcapml_packets_unmatched_total")
+                    .Help("Packets no rule matched (dropped or kept per [rules] unmatched)")
+                    .Register(*registry_).Add({});
+  bytes_ = &BuildCounter().Name("pcapml_bytes_written_total")
+                .Help("Bytes written to output files, pcapng blocks included").Register(*registry_).Add({});
+  files_ = &BuildCounter().Name("pcapml_files_completed_total")
+                .Help("Output files completed and renamed to their final name").Register(*registry_).Add({});
+  auto& reloads = BuildCounter().Name("pcapml_config_reloads_total")
+                      .Help("Rule reloads (SIGHUP) by result").Register(*registry_);
+  reload_ok_ = &reloads.Add({{"result", "success"}});
+  reload_fail_ = &reloads.Add({{"result", "failure"}});
+  rules_ = &BuildGauge().Name("pcapml_rules_loaded").Help("Rules in force (file and run-time rules)")
+                .Register(*registry_).Add({});
+  BuildGauge().Name("pcapml_build_info").Help("pcapml build information").Register(*registry_)
+      .Add({{"version", PCAPML_VERSION}}).Set(1);
+}
+
+Metrics::~Metrics() = default;
+
+bool Metrics::Start(const std::string& listen, std::string* err) {
+  if (listen.empty()) return true;
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(listen, 1);
+  } catch (const std::exception& e) {
+    *err = "metrics: cannot listen on " + listen + ": " + e.what();
+    return false;
+  }
+  exposer_->RegisterCollectable(registry_);
+  return true;
+}
+
+int Metrics::port() const {
+  if (!exposer_) return 0;
+  auto ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports[0];
+}
+
+void Metrics::Add(prometheus::Counter& c, uint64_t now, uint64_t* last) {
+  if (now > *last) c.Increment(static_cast<double>(now - *last));
+  *last = now;
+}
+
+void Metrics::Publish(const PipelineCounts& n) {
+  for (const SourceCounts& s : n.sources) {
+    Add(received_->Add({{"source", s.name}}), s.received, &last_["r/" + s.name]);
+    Add(dropped_->Add({{"source", s.name}, {"reason", "kernel"}}), s.kernel_drops, &last_["k/" + s.name]);
+    Add(dropped_->Add({{"source", s.name}, {"reason", "interface"}}), s.iface_drops, &last_["i/" + s.name]);
+  }
+  Add(dropped_->Add({{"source", "output"}, {"reason", "output"}}), n.dropped_output, &last_["output"]);
+  Add(*written_, n.written, &last_["written"]);
+  Add(*unmatched_, n.unmatched, &last_["unmatched"]);
+  Add(*bytes_, n.bytes_written, &last_["bytes"]);
+  Add(*files_, n.files_completed, &last_["files"]);
+}
+
+void Metrics::SetRulesLoaded(size_t n) { rules_->Set(static_cast<double>(n)); }
+
+void Metrics::CountReload(bool ok) { (ok ? reload_ok_ : reload_fail_)->Increment(); }
+
+}  // namespace pcapml

@@ -1,0 +1,58 @@
+// Prometheus metrics through prometheus-cpp's exposer and registry. The
+// pipeline keeps plain counters and publishes them here periodically, so the
+// packet path pays nothing per packet.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace prometheus {
+class Counter;
+class Exposer;
+class Gauge;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace pcapml {
+
+// Absolute values as the pipeline counts them.
+struct SourceCounts {
+  std::string name;
+  uint64_t received = 0, kernel_drops = 0, iface_drops = 0;
+};
+
+struct PipelineCounts {
+  std::vector<SourceCounts> sources;
+  uint64_t written = 0, unmatched = 0, bytes_written = 0, files_completed = 0, dropped_output = 0;
+};
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  // Serves /metrics on host:port (e.g. "127.0.0.1:9431"); "" serves nothing.
+  bool Start(const std::string& listen, std::string* err);
+  void Publish(const PipelineCounts& counts);
+  void SetRulesLoaded(size_t n);
+  void CountReload(bool ok);
+  // The port actually bound (for listen ports of 0).
+  int port() const;
+
+ private:
+  void Add(prometheus::Counter& c, uint64_t now, uint64_t* last);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  prometheus::Family<prometheus::Counter>* received_;
+  prometheus::Family<prometheus::Counter>* dropped_;
+  prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *reload_ok_, *reload_fail_;
+  prometheus::Gauge* rules_;
+  std::map<std::string, uint64_t> last_;  // last published value per series
+};
+
+}  // namespace pcapml

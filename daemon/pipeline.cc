@@ -1,0 +1,201 @@
+#include "daemon/pipeline.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include "rules/legacy_rules.h"
+
+namespace pcapml {
+namespace {
+
+constexpr int kBatch = 256;                 // packets per source per turn
+constexpr int64_t kPublishNs = 100000000;   // counters to metrics every 100 ms
+
+}  // namespace
+
+int64_t WallClockNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+bool LoadRuleFiles(const DaemonConfig& config, RuleSet* rules, std::string* err) {
+  for (const std::string& f : config.rule_files) {
+    std::string text;
+    if (!ReadTextFile(f, &text, err) || !ParseLegacyRules(f, text, config.sensor_id, rules, err)) return false;
+  }
+  return true;
+}
+
+Pipeline::Pipeline(const DaemonConfig& config, Metrics* metrics, RotatingSink::CompletedFn on_complete)
+    : config_(config), metrics_(metrics), sink_(config.output, config.sensor_id, std::move(on_complete)),
+      runtime_(std::make_shared<RuntimeRuleList>()) {}
+
+Pipeline::~Pipeline() {
+  std::string err;
+  Stop(&err);
+}
+
+bool Pipeline::Open(std::string* err) {
+  for (const SourceConfig& c : config_.sources) {
+    auto s = MakeSource(c);
+    if (!s->Open(err)) return false;
+    sources_.push_back(std::move(s));
+    sink_iface_.emplace_back();
+  }
+  return true;
+}
+
+std::vector<uint16_t> Pipeline::LinkTypes() const {
+  std::vector<uint16_t> out;
+  for (const auto& s : sources_)
+    for (const InterfaceKey& k : s->Interfaces())
+      if (std::find(out.begin(), out.end(), k.link_type) == out.end()) out.push_back(k.link_type);
+  return out;
+}
+
+void Pipeline::Start(std::unique_ptr<RuleSet> rules) {
+  rules_ = std::move(rules);
+  prepared_ = LinkTypes();
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Pipeline::ReplaceRules(std::unique_ptr<RuleSet> rules) {
+  std::lock_guard<std::mutex> lock(mu_);
+  next_rules_ = std::move(rules);
+  updates_.store(true);
+}
+
+void Pipeline::SetRuntimeRules(std::shared_ptr<const RuntimeRuleList> rules) {
+  std::lock_guard<std::mutex> lock(mu_);
+  next_runtime_ = std::move(rules);
+  updates_.store(true);
+}
+
+void Pipeline::TakeUpdates() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (next_rules_) {
+    rules_ = std::move(next_rules_);
+    prepared_ = LinkTypes();
+  }
+  if (next_runtime_) runtime_ = std::move(next_runtime_);
+  updates_.store(false);
+}
+
+// A file source may bring a link type the rules were not prepared for.
+bool Pipeline::PrepareLinkType(uint16_t link_type) {
+  std::string err;
+  if (!rules_->Prepare(link_type, &err)) {
+    fprintf(stderr, "pcapml daemon: %s; packets of link type %u stay unmatched\n", err.c_str(), link_type);
+    return false;
+  }
+  prepared_.push_back(link_type);
+  return true;
+}
+
+void Pipeline::Handle(Source& source, size_t index, const SourcePacket& p, int64_t now_ns) {
+  std::vector<int64_t>& map = sink_iface_[index];
+  if (p.interface >= map.size()) map.resize(p.interface + 1, -1);
+  if (map[p.interface] < 0) {
+    std::vector<InterfaceKey> keys = source.Interfaces();
+    map[p.interface] = sink_.Interface(keys[p.interface]);
+    if (std::find(prepared_.begin(), prepared_.end(), p.link_type) == prepared_.end()) PrepareLinkType(p.link_type);
+  }
+  std::string_view comment;
+  bool matched = false;
+  if (RuntimeRule* r = MatchRuntime(*runtime_, p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len)) {
+    comment = r->comment, matched = true;
+  } else if (Rule* r = rules_->Match(p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len)) {
+    comment = r->comment, matched = true;
+  }
+  if (!matched) {
+    ++unmatched_;
+    if (!config_.keep_unmatched) return;
+  }
+  sink_.Write(static_cast<uint32_t>(map[p.interface]), p.ts_ns, p.data, p.caplen, p.orig_len, comment, now_ns);
+}
+
+int Pipeline::Wait(int64_t now_ns) {
+  std::vector<pollfd> fds;
+  int64_t timeout_ns = 50000000;
+  for (const auto& s : sources_) {
+    if (s->fd() >= 0) fds.push_back({s->fd(), POLLIN, 0});
+    if (int64_t due = s->DueNs(); due > 0) timeout_ns = std::min(timeout_ns, std::max<int64_t>(due - now_ns, 0));
+  }
+  if (timeout_ns < 1000000) {  // sub-millisecond waits for paced replay
+    timespec ts{0, static_cast<long>(timeout_ns)};
+    nanosleep(&ts, nullptr);
+    return 0;
+  }
+  return poll(fds.data(), fds.size(), static_cast<int>(timeout_ns / 1000000));
+}
+
+void Pipeline::Publish() {
+  PipelineCounts c;
+  for (const auto& s : sources_) {
+    s->UpdateStats();
+    const SourceStats& st = s->stats();
+    c.sources.push_back({s->name(), st.received, st.kernel_drops, st.iface_drops});
+  }
+  const SinkStats& k = sink_.stats();
+  c.written = k.packets_written;
+  c.unmatched = unmatched_;
+  c.bytes_written = k.bytes_written;
+  c.files_completed = k.files_completed;
+  c.dropped_output = k.dropped_output;
+  if (metrics_) metrics_->Publish(c);
+  std::lock_guard<std::mutex> lock(mu_);
+  published_ = std::move(c);
+  current_file_ = sink_.current_path();
+}
+
+PipelineCounts Pipeline::Counts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return published_;
+}
+
+std::string Pipeline::current_file() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return current_file_;
+}
+
+void Pipeline::Run() {
+  int64_t next_publish = 0;
+  for (;;) {
+    bool stopping = stop_.load();
+    if (updates_.load()) TakeUpdates();
+    int64_t now = WallClockNs();
+    heartbeat_ns_.store(now);
+    int got = 0;
+    bool all_done = true;
+    for (size_t i = 0; i < sources_.size(); ++i) {
+      Source& s = *sources_[i];
+      got += s.Poll(kBatch, [&](const SourcePacket& p) { Handle(s, i, p, now); }, now);
+      all_done = all_done && s.Done();
+    }
+    if (now >= next_publish) {
+      sink_.Tick(now);
+      Publish();
+      next_publish = now + kPublishNs;
+    }
+    // Stopping: keep reading until the sources have nothing left (drain).
+    if ((stopping && got == 0) || all_done) break;
+    if (got == 0) Wait(now);
+  }
+  if (!sink_.Close(&close_error_)) fprintf(stderr, "pcapml daemon: %s\n", close_error_.c_str());
+  Publish();
+  finished_.store(true);
+}
+
+bool Pipeline::Stop(std::string* err) {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  *err = close_error_;
+  return close_error_.empty();
+}
+
+}  // namespace pcapml

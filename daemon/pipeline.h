@@ -1,0 +1,84 @@
+// The daemon's packet path on its own thread: sources -> classifier
+// (run-time rules, then file rules) -> rotating sink, with counters
+// published to the metrics. The event loop talks to it only through the
+// thread-safe methods below.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/config.h"
+#include "daemon/metrics.h"
+#include "daemon/rotation.h"
+#include "daemon/runtime_rules.h"
+#include "daemon/source.h"
+#include "rules/rule.h"
+
+namespace pcapml {
+
+// Loads the rules files of the config (legacy or TOML) into *rules.
+bool LoadRuleFiles(const DaemonConfig& config, RuleSet* rules, std::string* err);
+
+class Pipeline {
+ public:
+  Pipeline(const DaemonConfig& config, Metrics* metrics, RotatingSink::CompletedFn on_complete);
+  ~Pipeline();
+
+  // Opens every source (before privileges are dropped).
+  bool Open(std::string* err);
+  // Link types of the open sources, to prepare rules for.
+  std::vector<uint16_t> LinkTypes() const;
+  // Starts the thread with the first rule set.
+  void Start(std::unique_ptr<RuleSet> rules);
+  // Hands over a new, prepared rule set; the pipeline switches between packets.
+  void ReplaceRules(std::unique_ptr<RuleSet> rules);
+  void SetRuntimeRules(std::shared_ptr<const RuntimeRuleList> rules);
+  // Stops capture, drains what the sources hold, completes the file, joins.
+  bool Stop(std::string* err);
+  // True once every source has ended (replayed files only).
+  bool Finished() const { return finished_.load(); }
+  // Last published counters, for `pcapml ctl status`.
+  PipelineCounts Counts() const;
+  std::string current_file() const;
+  int64_t heartbeat_ns() const { return heartbeat_ns_.load(); }
+
+ private:
+  void Run();
+  void Handle(Source& source, size_t source_index, const SourcePacket& p, int64_t now_ns);
+  void TakeUpdates();
+  void Publish();
+  int Wait(int64_t now_ns);
+  bool PrepareLinkType(uint16_t link_type);
+
+  DaemonConfig config_;
+  Metrics* metrics_;
+  RotatingSink sink_;
+  std::vector<std::unique_ptr<Source>> sources_;
+  std::vector<std::vector<int64_t>> sink_iface_;  // per source: its interface -> sink interface
+  std::vector<uint16_t> prepared_;  // link types the rules are compiled for
+  std::unique_ptr<RuleSet> rules_;
+  std::shared_ptr<const RuntimeRuleList> runtime_;
+  uint64_t unmatched_ = 0;
+
+  // Hand-over from the event loop.
+  mutable std::mutex mu_;
+  std::unique_ptr<RuleSet> next_rules_;
+  std::shared_ptr<const RuntimeRuleList> next_runtime_;
+  std::atomic<bool> updates_{false};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> finished_{false};
+  std::atomic<int64_t> heartbeat_ns_{0};
+  PipelineCounts published_;
+  std::string current_file_;
+  std::thread thread_;
+  std::string close_error_;
+};
+
+int64_t WallClockNs();
+
+}  // namespace pcapml

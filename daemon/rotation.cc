@@ -1,0 +1,183 @@
+#include "daemon/rotation.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace pcapml {
+namespace {
+
+constexpr int64_t kNs = 1000000000;
+constexpr int64_t kRetryNs = kNs;  // after a failed write or open
+
+}  // namespace
+
+RotatingSink::RotatingSink(OutputConfig config, std::string sensor_id, CompletedFn on_complete)
+    : config_(std::move(config)), sensor_id_(std::move(sensor_id)), on_complete_(std::move(on_complete)) {}
+
+RotatingSink::~RotatingSink() {
+  std::string err;
+  Close(&err);
+}
+
+uint32_t RotatingSink::Interface(const InterfaceKey& key) {
+  for (size_t i = 0; i < interfaces_.size(); ++i)
+    if (interfaces_[i] == key) return static_cast<uint32_t>(i);
+  interfaces_.push_back(key);
+  file_iface_.push_back(-1);
+  return static_cast<uint32_t>(interfaces_.size() - 1);
+}
+
+std::string RotatingSink::FileName(int64_t now_ns) {
+  time_t secs = static_cast<time_t>(now_ns / kNs);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char stamp[32];
+  strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  for (;;) {
+    char name[512];
+    snprintf(name, sizeof name, "%s-%s-%06llu.pcapng", config_.prefix.c_str(), stamp,
+             static_cast<unsigned long long>(++seq_));
+    std::string path = (fs::path(config_.directory) / name).string();
+    std::error_code ec;
+    if (!fs::exists(path, ec)) return path;
+  }
+}
+
+bool RotatingSink::OpenFile(int64_t now_ns) {
+  auto file = std::make_unique<OutputFile>();
+  std::string err;
+  if (!file->Open(FileName(now_ns), &err, 1u << 20)) {
+    last_error_ = err;
+    retry_at_ns_ = now_ns + kRetryNs;
+    return false;
+  }
+  file_ = std::move(file);
+  writer_ = std::make_unique<PcapngWriter>(file_.get());
+  writer_->WriteSectionHeader({}, sensor_id_.empty() ? "" : "sensor " + sensor_id_);
+  std::fill(file_iface_.begin(), file_iface_.end(), -1);
+  file_packets_ = 0;
+  if (config_.rotate_seconds > 0) {
+    int64_t period = config_.rotate_seconds * kNs;
+    rotate_at_ns_ = (now_ns / period + 1) * period;
+  }
+  return true;
+}
+
+bool RotatingSink::NeedsRotation(int64_t now_ns) const {
+  return (config_.rotate_bytes && file_->bytes_written() >= config_.rotate_bytes) ||
+         (config_.rotate_packets && file_packets_ >= config_.rotate_packets) ||
+         (config_.rotate_seconds && now_ns >= rotate_at_ns_);
+}
+
+void RotatingSink::Flush(int64_t now_ns) {
+  if (!file_ || file_->buffered() == 0) return;
+  std::string err;
+  if (file_->Flush(&err)) {
+    pending_packets_ = 0;
+    return;
+  }
+  // The buffer is lost, the file was cut back to its last whole block.
+  last_error_ = err;
+  stats_.dropped_output += pending_packets_;
+  stats_.packets_written -= pending_packets_;
+  file_packets_ -= pending_packets_;
+  pending_packets_ = 0;
+  file_->ClearError();
+  retry_at_ns_ = now_ns + kRetryNs;
+}
+
+void RotatingSink::Complete() {
+  if (!file_) return;
+  std::string err;
+  uint64_t before = file_->bytes_written();
+  bool ok = file_->Commit(&err, config_.fsync);
+  std::string path = file_->path();
+  writer_.reset();
+  if (!ok) {
+    // Could not finish it (disk full at the last flush, directory gone): the
+    // packets of the file are lost; the partial file is removed.
+    last_error_ = err;
+    stats_.dropped_output += file_packets_;
+    stats_.packets_written -= file_packets_;
+    file_.reset();
+    return;
+  }
+  stats_.bytes_written += file_->bytes_written() - before;
+  file_.reset();
+  pending_packets_ = 0;
+  ++stats_.files_completed;
+  PruneOldFiles();
+  if (on_complete_) on_complete_(path);
+}
+
+void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                         uint32_t orig_len, std::string_view comment, int64_t now_ns) {
+  if (retry_at_ns_ && now_ns < retry_at_ns_) {
+    ++stats_.dropped_output;
+    return;
+  }
+  retry_at_ns_ = 0;
+  if (file_ && NeedsRotation(now_ns)) Complete();
+  if (!file_ && !OpenFile(now_ns)) {
+    ++stats_.dropped_output;
+    return;
+  }
+  // Flush before the buffer would spill by itself, so a failure loses
+  // exactly the packets counted in pending_packets_.
+  size_t need = 64 + caplen + comment.size();
+  if (file_->buffered() + need > file_->capacity()) {
+    Flush(now_ns);
+    if (retry_at_ns_) {
+      ++stats_.dropped_output;
+      return;
+    }
+  }
+  int64_t& id = file_iface_[interface];
+  if (id < 0) id = writer_->Interface(interfaces_[interface]);
+  uint64_t before = file_->bytes_written();
+  writer_->WritePacket(static_cast<uint32_t>(id), ts_ns, data, caplen, orig_len, comment);
+  stats_.bytes_written += file_->bytes_written() - before;
+  ++stats_.packets_written;
+  ++file_packets_;
+  ++pending_packets_;
+}
+
+void RotatingSink::Tick(int64_t now_ns) {
+  if (!file_) return;
+  if (config_.rotate_seconds && now_ns >= rotate_at_ns_) {
+    Complete();
+    return;
+  }
+  Flush(now_ns);
+}
+
+bool RotatingSink::Close(std::string* err) {
+  if (!file_) return true;
+  uint64_t completed = stats_.files_completed;
+  Complete();
+  if (stats_.files_completed == completed) {
+    *err = last_error_;
+    return false;
+  }
+  return true;
+}
+
+void RotatingSink::PruneOldFiles() {
+  if (config_.max_files == 0) return;
+  std::vector<std::string> done;
+  std::error_code ec;
+  std::string start = config_.prefix + "-";
+  for (const auto& e : fs::directory_iterator(config_.directory, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(start, 0) == 0 && name.size() > 7 && name.substr(name.size() - 7) == ".pcapng")
+      done.push_back(e.path().string());
+  }
+  std::sort(done.begin(), done.end());  // names sort by start time, then sequence
+  for (size_t i = 0; i + config_.max_files < done.size(); ++i) fs::remove(done[i], ec);
+}
+
+}  // namespace pcapml

@@ -1,0 +1,75 @@
+// The daemon's sink: labeled pcapng files rotated by size, time (aligned to
+// wall-clock multiples) and packet count. Each file is written as
+// "<final>.partial" and renamed when complete, so every file under a final
+// name is whole. A full disk drops and counts packets, and writing resumes
+// when space returns.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/config.h"
+#include "pcapio/output_file.h"
+#include "pcapio/pcapng_writer.h"
+
+namespace pcapml {
+
+struct SinkStats {
+  uint64_t packets_written = 0;
+  uint64_t bytes_written = 0;   // file bytes, blocks included
+  uint64_t files_completed = 0;
+  uint64_t dropped_output = 0;  // packets lost to a full disk or a missing directory
+};
+
+class RotatingSink {
+ public:
+  using CompletedFn = std::function<void(const std::string& path)>;
+
+  RotatingSink(OutputConfig config, std::string sensor_id, CompletedFn on_complete);
+  ~RotatingSink();
+
+  // Stable interface id for a source interface; IDBs are written per file.
+  uint32_t Interface(const InterfaceKey& key);
+
+  // Writes one packet; now_ns is the wall clock (for rotation and retries).
+  void Write(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+             uint32_t orig_len, std::string_view comment, int64_t now_ns);
+
+  // Periodic: time rotation without traffic, flushes buffered packets.
+  void Tick(int64_t now_ns);
+
+  // Completes the current file (on shutdown). False with *err on failure.
+  bool Close(std::string* err);
+
+  const SinkStats& stats() const { return stats_; }
+  const std::string& last_error() const { return last_error_; }
+  std::string current_path() const { return file_ ? file_->path() : ""; }
+
+ private:
+  bool OpenFile(int64_t now_ns);
+  void Complete();
+  void Flush(int64_t now_ns);
+  bool NeedsRotation(int64_t now_ns) const;
+  void PruneOldFiles();
+  std::string FileName(int64_t now_ns);
+
+  OutputConfig config_;
+  std::string sensor_id_;
+  CompletedFn on_complete_;
+  std::vector<InterfaceKey> interfaces_;
+  std::unique_ptr<OutputFile> file_;
+  std::unique_ptr<PcapngWriter> writer_;
+  std::vector<int64_t> file_iface_;  // stable id -> id in the current file, -1 = not yet
+  uint64_t file_packets_ = 0;
+  uint64_t pending_packets_ = 0;     // packets in the buffer, lost if its flush fails
+  int64_t rotate_at_ns_ = 0;         // next wall-clock boundary (time rotation)
+  int64_t retry_at_ns_ = 0;          // after an output failure, when to try again
+  uint64_t seq_ = 0;
+  SinkStats stats_;
+  std::string last_error_;
+};
+
+}  // namespace pcapml

@@ -1,0 +1,147 @@
+#include "daemon/source.h"
+
+#include <cmath>
+
+namespace pcapml {
+namespace {
+
+constexpr int64_t kReopenNs = 1000000000;
+
+}  // namespace
+
+std::unique_ptr<Source> MakeSource(const SourceConfig& config) {
+  if (!config.interface.empty()) return std::make_unique<LiveSource>(config);
+  return std::make_unique<FileSource>(config);
+}
+
+LiveSource::~LiveSource() { Close(); }
+
+void LiveSource::Close() {
+  if (pcap_) pcap_close(pcap_);
+  pcap_ = nullptr;
+  fd_ = -1;
+}
+
+bool LiveSource::Open(std::string* err) {
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  pcap_t* p = pcap_create(config_.interface.c_str(), errbuf);
+  auto fail = [&](const std::string& why) {
+    *err = "interface " + config_.interface + ": " + why;
+    if (p) pcap_close(p);
+    return false;
+  };
+  if (!p) return fail(errbuf);
+  pcap_set_snaplen(p, static_cast<int>(config_.snaplen));
+  pcap_set_promisc(p, config_.promisc ? 1 : 0);
+  pcap_set_timeout(p, 100);
+  pcap_set_buffer_size(p, static_cast<int>(std::min<uint64_t>(config_.buffer_bytes, INT32_MAX)));
+  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+  int rc = pcap_activate(p);
+  if (rc < 0) return fail(pcap_statustostr(rc) + std::string(rc == PCAP_ERROR ? std::string(": ") + pcap_geterr(p) : ""));
+  if (!config_.filter.empty()) {
+    bpf_program prog;
+    if (pcap_compile(p, &prog, config_.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
+      return fail("invalid capture filter '" + config_.filter + "': " + pcap_geterr(p));
+    int set = pcap_setfilter(p, &prog);
+    pcap_freecode(&prog);
+    if (set != 0) return fail(std::string("cannot set capture filter: ") + pcap_geterr(p));
+  }
+  if (pcap_setnonblock(p, 1, errbuf) != 0) return fail(errbuf);
+  pcap_ = p;
+  fd_ = pcap_get_selectable_fd(p);
+  int dlt = pcap_datalink(p);
+  link_type_ = static_cast<uint16_t>(dlt == DLT_RAW ? 101 : dlt);  // DLT to LINKTYPE
+  base_drop_ = stats_.kernel_drops;
+  base_ifdrop_ = stats_.iface_drops;
+  error_.clear();
+  return true;
+}
+
+std::vector<InterfaceKey> LiveSource::Interfaces() const {
+  return {{config_.interface, link_type_, config_.snaplen, config_.filter}};
+}
+
+int LiveSource::Poll(int max, const PacketFn& fn, int64_t now_ns) {
+  if (!pcap_) {
+    if (now_ns < reopen_at_ns_) return 0;
+    std::string err;
+    if (!Open(&err)) {
+      error_ = err;
+      reopen_at_ns_ = now_ns + kReopenNs;
+      return 0;
+    }
+    ++stats_.reopened;
+  }
+  fn_ = &fn;
+  auto cb = [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
+    auto* self = reinterpret_cast<LiveSource*>(user);
+    SourcePacket p{static_cast<int64_t>(h->ts.tv_sec) * 1000000000 + h->ts.tv_usec, bytes, h->caplen,
+                   h->len, self->link_type_, 0};
+    ++self->stats_.received;
+    (*self->fn_)(p);
+  };
+  int n = pcap_dispatch(pcap_, max, cb, reinterpret_cast<u_char*>(this));
+  if (n < 0) {
+    // The interface went away (or the socket failed): close and try again later.
+    error_ = "interface " + config_.interface + ": " + pcap_geterr(pcap_);
+    UpdateStats();
+    Close();
+    reopen_at_ns_ = now_ns + kReopenNs;
+    return 0;
+  }
+  return n;
+}
+
+void LiveSource::UpdateStats() {
+  pcap_stat s{};
+  if (pcap_ && pcap_stats(pcap_, &s) == 0) {
+    stats_.kernel_drops = base_drop_ + s.ps_drop;
+    stats_.iface_drops = base_ifdrop_ + s.ps_ifdrop;
+  }
+}
+
+bool FileSource::Open(std::string* err) {
+  if (!reader_.Open(config_.file, err)) return false;
+  return true;
+}
+
+std::vector<InterfaceKey> FileSource::Interfaces() const {
+  std::vector<InterfaceKey> out;
+  for (const Interface& i : reader_.interfaces())
+    out.push_back({i.name.empty() ? config_.file : i.name, i.link_type, i.snaplen, i.filter});
+  return out;
+}
+
+int64_t FileSource::DueFor(int64_t ts_ns) const {
+  return start_wall_ + static_cast<int64_t>(std::llround(static_cast<double>(ts_ns - first_ts_) / config_.speed));
+}
+
+int64_t FileSource::DueNs() const {
+  return config_.recorded_pace && has_pending_ ? DueFor(pending_.ts_ns) : 0;
+}
+
+int FileSource::Poll(int max, const PacketFn& fn, int64_t now_ns) {
+  int n = 0;
+  while (n < max && !done_) {
+    if (!has_pending_) {
+      std::string err;
+      PacketReader::Status st = reader_.Next(&pending_, &err);
+      if (st != PacketReader::Status::kPacket) {
+        done_ = true;
+        error_ = err;
+        break;
+      }
+      has_pending_ = true;
+      if (start_wall_ == 0) first_ts_ = pending_.ts_ns, start_wall_ = now_ns;
+    }
+    if (config_.recorded_pace && DueFor(pending_.ts_ns) > now_ns) break;
+    const Interface& ifc = reader_.interfaces()[pending_.interface];
+    has_pending_ = false;
+    ++stats_.received;
+    fn({pending_.ts_ns, pending_.data, pending_.caplen, pending_.orig_len, ifc.link_type, pending_.interface});
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace pcapml

@@ -1,0 +1,112 @@
+// The daemon's packet sources: live interfaces through libpcap and files
+// replayed as fast as possible or at their recorded pace. Both hand packets
+// to a callback in batches, from the pipeline thread.
+#pragma once
+
+#include <pcap/pcap.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/config.h"
+#include "pcapio/pcapng_writer.h"
+#include "pcapio/reader.h"
+
+namespace pcapml {
+
+struct SourcePacket {
+  int64_t ts_ns;
+  const uint8_t* data;
+  uint32_t caplen, orig_len;
+  uint16_t link_type;
+  uint32_t interface;  // the source's own interface index (files may have several)
+};
+
+struct SourceStats {
+  uint64_t received = 0;      // packets handed to the pipeline
+  uint64_t kernel_drops = 0;  // pcap_stats ps_drop: no room in the kernel buffer
+  uint64_t iface_drops = 0;   // pcap_stats ps_ifdrop: dropped by the interface/driver
+  uint64_t reopened = 0;      // times a lost interface was opened again
+};
+
+using PacketFn = std::function<void(const SourcePacket&)>;
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual bool Open(std::string* err) = 0;
+  // Hands up to `max` ready packets to fn; returns how many. now_ns: wall clock.
+  virtual int Poll(int max, const PacketFn& fn, int64_t now_ns) = 0;
+  // Whether the source has ended (a replayed file at its end).
+  virtual bool Done() const = 0;
+  // A file descriptor to wait on, or -1.
+  virtual int fd() const { return -1; }
+  // When the next packet is due (paced replay), or 0 if not waiting.
+  virtual int64_t DueNs() const { return 0; }
+  // The interfaces this source produces: name, link type, snaplen, filter.
+  virtual std::vector<InterfaceKey> Interfaces() const = 0;
+  virtual void UpdateStats() {}
+  virtual std::string LastError() const { return {}; }
+  const SourceStats& stats() const { return stats_; }
+  const std::string& name() const { return name_; }
+
+ protected:
+  std::string name_;
+  SourceStats stats_;
+};
+
+std::unique_ptr<Source> MakeSource(const SourceConfig& config);
+
+// Live capture with libpcap: nanosecond timestamps, kernel capture filter,
+// non-blocking, re-opened after the interface goes away.
+class LiveSource : public Source {
+ public:
+  explicit LiveSource(const SourceConfig& c) : config_(c) { name_ = c.interface; }
+  ~LiveSource() override;
+  bool Open(std::string* err) override;
+  int Poll(int max, const PacketFn& fn, int64_t now_ns) override;
+  bool Done() const override { return false; }
+  int fd() const override { return fd_; }
+  std::vector<InterfaceKey> Interfaces() const override;
+  void UpdateStats() override;
+  std::string LastError() const override { return error_; }
+
+ private:
+  void Close();
+  SourceConfig config_;
+  pcap_t* pcap_ = nullptr;
+  int fd_ = -1;
+  uint16_t link_type_ = 1;
+  int64_t reopen_at_ns_ = 0;
+  std::string error_;
+  // pcap_stats counts restart when the handle is re-opened.
+  uint64_t base_drop_ = 0, base_ifdrop_ = 0;
+  const PacketFn* fn_ = nullptr;
+};
+
+// A capture file replayed fast or at its recorded pace (times speed).
+class FileSource : public Source {
+ public:
+  explicit FileSource(const SourceConfig& c) : config_(c) { name_ = c.file; }
+  bool Open(std::string* err) override;
+  int Poll(int max, const PacketFn& fn, int64_t now_ns) override;
+  bool Done() const override { return done_; }
+  int64_t DueNs() const override;
+  std::vector<InterfaceKey> Interfaces() const override;
+  std::string LastError() const override { return error_; }
+
+ private:
+  int64_t DueFor(int64_t ts_ns) const;
+  SourceConfig config_;
+  PacketReader reader_;
+  Packet pending_;
+  bool has_pending_ = false;
+  bool done_ = false;
+  int64_t first_ts_ = 0, start_wall_ = 0;
+  std::string error_;
+};
+
+}  // namespace pcapml
