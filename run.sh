@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # pcapml's main job on the bundled default: installs what is missing, builds,
-# labels the bundled sample lab (config/sample/) in both modes, and prints the
-# summary of each labeled dataset. Results go to out/.
+# then runs the daemon on the sample lab (config/sample/daemon.toml): it
+# replays config/sample/trace.pcap at its recorded pace, labels every packet
+# with config/sample/metadata.csv and writes rotating labeled pcapng files to
+# out/daemon/. While it runs, the metrics are scraped once; at the end the
+# summary of what was written is printed. Finishes by itself (~3 s).
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/deps.sh
@@ -9,17 +12,30 @@ cd "$(dirname "$0")"
 ensure_packages $BUILD_PACKAGES
 build_pcapml -DPCAPML_TESTS=OFF -DPCAPML_BENCH=OFF >/dev/null
 [ -x build/pcapml ] || { echo "run.sh: build failed" >&2; exit 1; }
-mkdir -p out
-pcapml=build/pcapml
-sample=config/sample
+pcapml=$PWD/build/pcapml
+config=config/sample/daemon.toml
+rm -rf out/daemon && mkdir -p out/daemon
 
-echo "== directory mode: one sample per file of $sample/dataset/"
-$pcapml -D $sample/dataset/ -L $sample/labels.txt -W out/dataset.pcapng --stats
-$pcapml summary -M out/dataset.pcapng
+echo "== pcapml daemon --config $config"
+$pcapml daemon --config $config &
+daemon=$!
+trap 'kill $daemon 2>/dev/null || true' EXIT
+sleep 1
+echo "== metrics while it runs: http://127.0.0.1:9431/metrics"
+if exec 3<>/dev/tcp/127.0.0.1/9431; then
+  printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+  grep -E '^pcapml_(packets|files|rules)' <&3 || true
+  exec 3<&-
+fi
+wait $daemon
+trap - EXIT
 echo
-echo "== capture mode: rules of $sample/metadata.csv over $sample/trace.pcap"
-$pcapml -P $sample/trace.pcap -L $sample/metadata.csv -W out/labeled.pcapng --stats
-$pcapml summary -M out/labeled.pcapng
+echo "== completed files"
+ls -l out/daemon
 echo
-echo "results: out/dataset.pcapng and out/labeled.pcapng"
-echo "  (tshark -r out/labeled.pcapng -T fields -e frame.time_epoch -e frame.comment shows the labels)"
+echo "== pcapml summary of what the daemon wrote"
+printf '%-20s %8s %8s\n' label packets bytes
+for f in out/daemon/*.pcapng; do $pcapml summary -M "$f" --csv | tail -n +2 | grep -v '^TOTAL'; done |
+  awk -F, '{p[$1]+=$3; b[$1]+=$4} END {for (l in p) printf "%-20s %8d %8d\n", l, p[l], b[l]}' | sort
+echo
+echo "results: out/daemon/ (tshark -r FILE -T fields -e frame.time_epoch -e frame.comment shows the labels)"

@@ -80,6 +80,8 @@ class Daemon {
         (config_.metrics_listen.empty() ? "" : ", metrics at http://" + config_.metrics_listen + "/metrics"));
     sd_notify(0, "READY=1");
     io_.run();
+    io_.restart();
+    io_.poll();  // post-rotate commands of the last files
     return exit_code_;
   }
 

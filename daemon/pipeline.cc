@@ -14,6 +14,10 @@ namespace {
 
 constexpr int kBatch = 256;                 // packets per source per turn
 constexpr int64_t kPublishNs = 100000000;   // counters to metrics every 100 ms
+// On stop, keep reading until the sources were quiet this long: libpcap's
+// TPACKET_V3 ring hands over a block only when it is full or its 100 ms
+// timeout expires, so packets captured just before the stop arrive late.
+constexpr int64_t kDrainQuietNs = 300000000;
 
 }  // namespace
 
@@ -164,7 +168,8 @@ std::string Pipeline::current_file() const {
 }
 
 void Pipeline::Run() {
-  int64_t next_publish = 0;
+  int64_t next_publish = 0, last_packet = 0;
+  bool was_stopping = false;
   for (;;) {
     bool stopping = stop_.load();
     if (updates_.load()) TakeUpdates();
@@ -177,16 +182,20 @@ void Pipeline::Run() {
       got += s.Poll(kBatch, [&](const SourcePacket& p) { Handle(s, i, p, now); }, now);
       all_done = all_done && s.Done();
     }
+    if (got > 0 || (stopping && !was_stopping)) last_packet = now;
+    was_stopping = stopping;
     if (now >= next_publish) {
       sink_.Tick(now);
       Publish();
       next_publish = now + kPublishNs;
     }
     // Stopping: keep reading until the sources have nothing left (drain).
-    if ((stopping && got == 0) || all_done) break;
+    if ((stopping && now - last_packet >= kDrainQuietNs) || all_done) break;
     if (got == 0) Wait(now);
   }
   if (!sink_.Close(&close_error_)) fprintf(stderr, "pcapml daemon: %s\n", close_error_.c_str());
+  for (const auto& s : sources_)
+    if (std::string r = s->Report(); !r.empty()) fprintf(stderr, "pcapml daemon: %s\n", r.c_str());
   Publish();
   finished_.store(true);
 }

@@ -1,6 +1,7 @@
 #include "daemon/source.h"
 
 #include <cmath>
+#include <cstdio>
 
 namespace pcapml {
 namespace {
@@ -137,11 +138,21 @@ int FileSource::Poll(int max, const PacketFn& fn, int64_t now_ns) {
     if (config_.recorded_pace && DueFor(pending_.ts_ns) > now_ns) break;
     const Interface& ifc = reader_.interfaces()[pending_.interface];
     has_pending_ = false;
+    last_ts_ = pending_.ts_ns;
+    last_wall_ = now_ns;
     ++stats_.received;
     fn({pending_.ts_ns, pending_.data, pending_.caplen, pending_.orig_len, ifc.link_type, pending_.interface});
     ++n;
   }
   return n;
+}
+
+std::string FileSource::Report() const {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s: replayed %llu packets spanning %.3f s in %.3f s%s%s", config_.file.c_str(),
+           static_cast<unsigned long long>(stats_.received), (last_ts_ - first_ts_) / 1e9,
+           (last_wall_ - start_wall_) / 1e9, error_.empty() ? "" : "; stopped early: ", error_.c_str());
+  return buf;
 }
 
 }  // namespace pcapml

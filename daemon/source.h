@@ -50,6 +50,8 @@ class Source {
   virtual std::vector<InterfaceKey> Interfaces() const = 0;
   virtual void UpdateStats() {}
   virtual std::string LastError() const { return {}; }
+  // A line on how the source went, for the log at the end ("" if nothing to say).
+  virtual std::string Report() const { return {}; }
   const SourceStats& stats() const { return stats_; }
   const std::string& name() const { return name_; }
 
@@ -97,6 +99,7 @@ class FileSource : public Source {
   int64_t DueNs() const override;
   std::vector<InterfaceKey> Interfaces() const override;
   std::string LastError() const override { return error_; }
+  std::string Report() const override;
 
  private:
   int64_t DueFor(int64_t ts_ns) const;
@@ -105,7 +108,7 @@ class FileSource : public Source {
   Packet pending_;
   bool has_pending_ = false;
   bool done_ = false;
-  int64_t first_ts_ = 0, start_wall_ = 0;
+  int64_t first_ts_ = 0, last_ts_ = 0, start_wall_ = 0, last_wall_ = 0;
   std::string error_;
 };
 

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 SOURCE = os.environ.get("PCAPML_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-BIN = os.environ.get("PCAPML_BIN", os.path.join(SOURCE, "build", "pcapml"))
+BIN = os.path.abspath(os.environ.get("PCAPML_BIN", os.path.join(SOURCE, "build", "pcapml")))
 TESTDATA = os.environ.get("PCAPML_TESTDATA", os.path.join(SOURCE, "..", "shared", "testdata"))
 SAMPLE = os.path.join(SOURCE, "config", "sample")
 

@@ -3,9 +3,8 @@ and a written file read back by tshark and tcpdump."""
 import glob
 import os
 import re
-import subprocess
 
-from conftest import SOURCE, TESTDATA, run, tcpdump, tshark
+from conftest import TESTDATA, run, tcpdump, tshark
 
 CORPUS = sorted(glob.glob(os.path.join(TESTDATA, "pcapng-conformance", "output_*", "*", "*.pcapng")))
 
@@ -89,10 +88,3 @@ def test_cli_help_version_and_did_you_mean():
     assert "--csv" in p.stdout
     p = run("summary", "--no-such-flag", check=False)
     assert p.returncode == 2
-
-
-def test_run_sh_end_to_end():
-    p = subprocess.run([os.path.join(SOURCE, "run.sh")], capture_output=True, text=True, timeout=600)
-    assert p.returncode == 0, p.stderr
-    assert "TOTAL" in p.stdout and "results:" in p.stdout
-    assert os.path.exists(os.path.join(SOURCE, "out", "labeled.pcapng"))
