@@ -64,6 +64,7 @@ class Pipeline {
   std::unique_ptr<RuleSet> rules_;
   std::shared_ptr<const RuntimeRuleList> runtime_;
   uint64_t unmatched_ = 0;
+  bool output_failing_ = false;
 
   // Hand-over from the event loop.
   mutable std::mutex mu_;

@@ -51,7 +51,7 @@ bool RotatingSink::OpenFile(int64_t now_ns) {
   auto file = std::make_unique<OutputFile>();
   std::string err;
   if (!file->Open(FileName(now_ns), &err, 1u << 20)) {
-    last_error_ = err;
+    SetError(err);
     retry_at_ns_ = now_ns + kRetryNs;
     return false;
   }
@@ -81,7 +81,7 @@ void RotatingSink::Flush(int64_t now_ns) {
     return;
   }
   // The buffer is lost, the file was cut back to its last whole block.
-  last_error_ = err;
+  SetError(err);
   stats_.dropped_output += pending_packets_;
   stats_.packets_written -= pending_packets_;
   file_packets_ -= pending_packets_;
@@ -100,7 +100,7 @@ void RotatingSink::Complete() {
   if (!ok) {
     // Could not finish it (disk full at the last flush, directory gone): the
     // packets of the file are lost; the partial file is removed.
-    last_error_ = err;
+    SetError(err);
     stats_.dropped_output += file_packets_;
     stats_.packets_written -= file_packets_;
     file_.reset();

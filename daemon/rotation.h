@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "daemon/config.h"
@@ -46,6 +47,9 @@ class RotatingSink {
 
   const SinkStats& stats() const { return stats_; }
   const std::string& last_error() const { return last_error_; }
+  // A new output failure since the last call (to log once), else "".
+  std::string TakeNewError() { return std::exchange(new_error_, std::string()); }
+  bool failing() const { return retry_at_ns_ != 0; }
   std::string current_path() const { return file_ ? file_->path() : ""; }
 
  private:
@@ -69,7 +73,11 @@ class RotatingSink {
   int64_t retry_at_ns_ = 0;          // after an output failure, when to try again
   uint64_t seq_ = 0;
   SinkStats stats_;
-  std::string last_error_;
+  std::string last_error_, new_error_;
+  void SetError(const std::string& err) {
+    if (err != last_error_ || !failing()) new_error_ = err;
+    last_error_ = err;
+  }
 };
 
 }  // namespace pcapml

@@ -6,6 +6,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -253,3 +254,40 @@ def test_run_sh_end_to_end():
     assert "pcapml_packets_received_total" in p.stdout and "results: out/daemon/" in p.stdout
     files = completed_files(os.path.join(SOURCE, "out", "daemon"))
     assert len(files) == 3 and len(comments(files)) == 52
+
+
+def test_sd_notify_ready_reloading_stopping(tmp_path):
+    """The daemon speaks the systemd notify protocol (Type=notify)."""
+    sock_path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.bind(sock_path)
+        s.settimeout(10)
+        cfg = write_config(tmp_path / "d.toml", [{"file": TRACE, "pace": "recorded", "speed": 0.5}], [RULES],
+                           tmp_path / "out")
+        d = Daemon(cfg, env=dict(os.environ, NOTIFY_SOCKET=sock_path))
+        assert s.recv(256) == b"READY=1"
+        d.proc.send_signal(1)
+        assert s.recv(256) == b"RELOADING=1"
+        assert s.recv(256) == b"READY=1"
+        assert d.stop() == 0
+        assert s.recv(256) == b"STOPPING=1"
+
+
+def test_drops_privileges_after_opening_captures(tmp_path, veth):
+    top = tempfile.mkdtemp(prefix="pcapml-priv-")  # tmp_path's parents are closed to other users
+    os.chmod(top, 0o755)
+    out = os.path.join(top, "out")
+    cfg = write_config(tmp_path / "d.toml", [{"interface": veth.outside}], [RULES], out, top='user = "nobody"')
+    env = {k: v for k, v in os.environ.items() if k != "INVOCATION_ID"}
+    d = Daemon(cfg, env=env)
+    d.wait_for("ready")
+    status = open(f"/proc/{d.proc.pid}/status").read()
+    uids = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M).groups()
+    nobody = int(subprocess.run(["id", "-u", "nobody"], capture_output=True, text=True).stdout)
+    assert {int(u) for u in uids} == {nobody}
+    veth.send_udp(5000, 5)
+    time.sleep(0.3)
+    assert d.stop() == 0
+    files = completed_files(out)
+    assert files and all(os.stat(f).st_uid == nobody for f in files), d.lines
+    shutil.rmtree(top)
