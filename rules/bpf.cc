@@ -23,7 +23,8 @@ bool BpfFilter::Prepare(uint16_t link_type, std::string* err) {
     return false;
   }
   Program p{link_type, {}};
-  if (pcap_compile(dead, &p.program, expression_.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+  const int kOptimize = 0;  // see bpf.h
+  if (pcap_compile(dead, &p.program, expression_.c_str(), kOptimize, PCAP_NETMASK_UNKNOWN) != 0) {
     *err = pcap_geterr(dead);
     pcap_close(dead);
     return false;
