@@ -5,7 +5,9 @@
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "base/progress.h"
 #include "daemon/tools.h"
@@ -13,6 +15,7 @@
 #include "pcapio/reader.h"
 #include "rules/labels_file.h"
 #include "rules/legacy_rules.h"
+#include "rules/rules_file.h"
 
 namespace fs = std::filesystem;
 
@@ -22,11 +25,13 @@ namespace {
 struct LabelOptions {
   std::string dir, pcap, labels, write, sensor_id;
   bool keep_unmatched = false, skip_bad = false, verbose = false, stats = false;
+  size_t max_flows = SampleOptions().max_flows;
 };
 
 struct Counts {
   uint64_t read = 0, labeled = 0, unmatched = 0, files = 0, skipped = 0, unlisted = 0;
   std::set<uint64_t> samples;
+  uint64_t flow_and_window_samples = 0;  // capture mode: not kept in `samples`
 };
 
 // Writes packets of one input after another into one labeled pcapng.
@@ -41,8 +46,9 @@ class LabelJob {
   }
 
   // Copies every packet of `path`; choose(packet, link_type) returns the
-  // comment to write, or null to drop the packet. `prepare(link_type)` runs
-  // once per input interface. False on an input or output error.
+  // comment to write (a std::string* or an optional string_view), or none
+  // to drop the packet. `prepare(link_type)` runs once per input
+  // interface. False on an input or output error.
   template <typename Prepare, typename Choose>
   bool Copy(const std::string& path, Prepare prepare, Choose choose, std::string* err) {
     PacketReader reader;
@@ -58,7 +64,7 @@ class LabelJob {
         out_iface[p.interface] = writer_.Interface({in.name, in.link_type, in.snaplen, ""});
       }
       ++counts_.read;
-      const std::string* comment = choose(p, in.link_type);
+      auto comment = choose(p, in.link_type);
       progress_.Update(done_bytes_ + reader.position(), total_bytes_, counts_.read);
       if (!comment) continue;
       writer_.WritePacket(static_cast<uint32_t>(out_iface[p.interface]), p.ts_ns, p.data, p.caplen,
@@ -89,7 +95,8 @@ class LabelJob {
 void PrintStats(const Counts& c, bool capture_mode, bool keep) {
   fprintf(stderr, "pcapml label: %" PRIu64 " packets read, %" PRIu64 " labeled, %" PRIu64
           " unmatched (%s), %zu samples, %" PRIu64 " files read",
-          c.read, c.labeled, c.unmatched, keep ? "kept" : "dropped", c.samples.size(), c.files);
+          c.read, c.labeled, c.unmatched, keep ? "kept" : "dropped",
+          c.samples.size() + c.flow_and_window_samples, c.files);
   if (!capture_mode) fprintf(stderr, ", %" PRIu64 " unlisted, %" PRIu64 " skipped", c.unlisted, c.skipped);
   fputc('\n', stderr);
 }
@@ -155,36 +162,39 @@ int LabelDirectory(const LabelOptions& o) {
 }
 
 int LabelCapture(const LabelOptions& o) {
-  std::string text, err;
-  RuleSet rules;
-  if (!ReadTextFile(o.labels, &text, &err) || !ParseLegacyRules(o.labels, text, o.sensor_id, &rules, &err))
-    return Fail(err);
+  std::string err;
+  RuleSet rules(SampleOptions{o.max_flows});
+  if (!LoadRules({o.labels}, o.sensor_id, &rules, &err)) return Fail(err);
   std::error_code ec;
   LabelJob job(o);
   job.set_total_bytes(fs::file_size(o.pcap, ec));
   Counts& c = job.counts();
   if (!job.Open(&err)) return Fail(err);
   rules.SetInput(o.pcap);
-  auto prepare = [&](uint16_t link_type, std::string* e) {
-    if (!rules.Prepare(link_type, e)) return false;
-    rules.SetInput(o.pcap);
-    return true;
-  };
-  static const std::string kNoComment;
-  auto choose = [&](const Packet& p, uint16_t link_type) -> const std::string* {
-    if (Rule* r = rules.Match(link_type, p.ts_ns, p.data, p.caplen, p.orig_len)) {
+  auto prepare = [&](uint16_t link_type, std::string* e) { return rules.Prepare(link_type, e); };
+  auto choose = [&](const Packet& p, uint16_t link_type) -> std::optional<std::string_view> {
+    if (Verdict v = rules.Classify(link_type, p.ts_ns, p.data, p.caplen, p.orig_len); v.rule) {
       ++c.labeled;
-      return &r->comment;
+      return v.comment;
     }
     ++c.unmatched;
-    return o.keep_unmatched ? &kNoComment : nullptr;
+    return o.keep_unmatched ? std::optional<std::string_view>("") : std::nullopt;
   };
   if (!job.Copy(o.pcap, prepare, choose, &err)) return Fail(err);
   c.files = 1;
-  for (const Rule& r : rules.rules())
-    if (r.packets) c.samples.insert(r.sample_id);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const Rule& r = rules.rule(i);
+    if (r.packets && r.sample == SampleMode::kRule) c.samples.insert(r.sample_id);
+  }
+  RuleSetStats st = rules.stats();
+  c.flow_and_window_samples = st.flows.started + st.window_samples;
   if (!job.Finish(&err)) return Fail(err);
-  if (o.stats) PrintStats(c, true, o.keep_unmatched);
+  if (o.stats) {
+    PrintStats(c, true, o.keep_unmatched);
+    if (st.flows.started)
+      fprintf(stderr, "pcapml label: %" PRIu64 " flows, %" PRIu64 " ended idle, %" PRIu64
+              " evicted at --max-flows %zu\n", st.flows.started, st.flows.expired, st.flows.evicted, o.max_flows);
+  }
   return kExitOk;
 }
 
@@ -195,7 +205,8 @@ int RunLabel(const Args& args) {
       "Labels traffic into one pcapng whose packet comments say '<sampleID>,<label>'.\n"
       "  directory mode: every packet of each file listed in the labels file (filename,label)\n"
       "                  is one sample; sampleID = SHA-256 of the labels-file line.\n"
-      "  capture mode:   each packet gets the first matching rule of a metadata file\n"
+      "  capture mode:   each packet gets the first matching rule of a rules file: TOML\n"
+      "                  ([[rule]] tables, by .toml extension or content) or a legacy metadata file\n"
       "                  (<BPF:expr|TS_START:t|TS_END:t|FILE:path>,<metadata>[,<hash_key>]).",
       "label");
   LabelOptions o;
@@ -209,6 +220,8 @@ int RunLabel(const Args& args) {
   app.add_flag("--skip-bad", o.skip_bad, "warn about and skip listed files that are missing or unreadable");
   app.add_flag("-v,--verbose", o.verbose, "name the files present but not listed");
   app.add_flag("--stats", o.stats, "print packet, sample and file counts at the end");
+  app.add_option("--max-flows", o.max_flows, "capture mode: flows tracked at once for sample = \"flow\" rules")
+      ->check(CLI::PositiveNumber);
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
   if (o.dir.empty() == o.pcap.empty()) {
     fprintf(stderr, "pcapml label: give one of -D/--dir or -P/--pcap (see pcapml help label)\n");

@@ -6,8 +6,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "rules/sample_id.h"
-
 namespace pcapml {
 namespace {
 
@@ -33,12 +31,8 @@ bool ParseTerm(std::string_view term, Rule* rule, const LineContext& ctx) {
   std::string_view kind = Trim(term.substr(0, colon)), value = term.substr(colon + 1);
   if (kind == "BPF") {
     if (Trim(value).empty()) return ctx.Fail("empty BPF term", term);
-    if (rule->filter) return ctx.Fail("second BPF term in one rule (join them with 'and')", term);
-    rule->filter = std::make_unique<BpfFilter>(std::string(Trim(value)));
-    std::string why;
-    // Check the syntax now (Ethernet), so a typo fails before anything is written.
-    if (!rule->filter->Prepare(1, &why) && why.find("link") == std::string::npos)
-      return ctx.Fail("invalid BPF (" + why + ")", value);
+    if (!rule->filter.empty()) return ctx.Fail("second BPF term in one rule (join them with 'and')", term);
+    rule->filter = std::string(Trim(value));
   } else if (kind == "TS_START") {
     if (!ParseEpochBound(Trim(value), false, &rule->window.first_ns))
       return ctx.Fail("invalid TS_START time", value);
@@ -54,8 +48,7 @@ bool ParseTerm(std::string_view term, Rule* rule, const LineContext& ctx) {
   return true;
 }
 
-bool ParseLine(std::string_view line, const std::string& sensor_id, Rule* rule,
-               const LineContext& ctx) {
+bool ParseLine(std::string_view line, const std::string& sensor_id, Rule* rule, const LineContext& ctx) {
   size_t c1 = line.find(',');
   if (c1 == std::string_view::npos) return ctx.Fail("expected <filter>,<metadata>", line);
   std::string_view filter = line.substr(0, c1), rest = line.substr(c1 + 1);
@@ -74,11 +67,10 @@ bool ParseLine(std::string_view line, const std::string& sensor_id, Rule* rule,
   if (rule->window.first_ns > rule->window.last_ns) return ctx.Fail("TS_START after TS_END", filter);
   // The metadata field is written as-is: a hash_key only changes the sampleID.
   rule->metadata = std::string(metadata);
-  rule->key = sensor_id.empty() ? "" : sensor_id + "/";
-  rule->key += hash_key.empty() ? line : hash_key;
-  rule->sample_id = SampleId(rule->key);
-  rule->comment = std::to_string(rule->sample_id) + "," + rule->metadata;
-  rule->id = ctx.path + ":" + std::to_string(ctx.line);
+  std::string key = sensor_id.empty() ? "" : sensor_id + "/";
+  key += hash_key.empty() ? line : hash_key;
+  SetSampleKey(rule, std::move(key));
+  rule->id = rule->source = ctx.path + ":" + std::to_string(ctx.line);
   return true;
 }
 
@@ -122,7 +114,7 @@ bool ReadTextFile(const std::string& path, std::string* text, std::string* err) 
 
 bool ParseLegacyRules(const std::string& path, std::string_view text, const std::string& sensor_id,
                       RuleSet* rules, std::string* err) {
-  size_t line_no = 0, pos = 0;
+  size_t line_no = 0, pos = 0, before = rules->size();
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
@@ -133,9 +125,10 @@ bool ParseLegacyRules(const std::string& path, std::string_view text, const std:
     if (t.empty() || t[0] == '#') continue;
     Rule rule;
     if (!ParseLine(line, sensor_id, &rule, LineContext{path, line_no, err})) return false;
-    rules->Add(std::move(rule));
+    // Add checks the BPF syntax; its error starts with "<path>:<line>".
+    if (!rules->Add(std::move(rule), err)) return false;
   }
-  if (rules->size() == 0) {
+  if (rules->size() == before) {
     *err = path + ": no rules";
     return false;
   }

@@ -1,34 +1,253 @@
 #include "rules/rule.h"
 
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
 
+#include "rules/sample_id.h"
+
 namespace pcapml {
+namespace {
+
+void FormatComment(uint64_t sample_id, std::string_view metadata, std::string* out) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, sample_id);
+  out->assign(digits, end);
+  out->push_back(',');
+  out->append(metadata);
+}
+
+int64_t WindowStart(int64_t ts_ns, int64_t window_ns) {
+  int64_t r = ts_ns % window_ns;
+  return ts_ns - (r < 0 ? r + window_ns : r);
+}
+
+}  // namespace
+
+void SetSampleKey(Rule* rule, std::string key) {
+  rule->key = std::move(key);
+  rule->sample_id = SampleId(rule->key);
+  FormatComment(rule->sample_id, rule->metadata, &rule->comment);
+}
+
+bool ParseSampleMode(std::string_view text, SampleMode* mode) {
+  if (text == "rule") return *mode = SampleMode::kRule, true;
+  if (text == "flow") return *mode = SampleMode::kFlow, true;
+  if (text == "window") return *mode = SampleMode::kWindow, true;
+  return false;
+}
+
+bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::string* err) {
+  auto bad_text = [](std::string_view s) { return s.find_first_of(",\r\n") != std::string_view::npos; };
+  if (spec.id.empty()) return *err = "a rule needs an id", false;
+  if (spec.label.empty()) return *err = "a rule needs a label", false;
+  if (bad_text(spec.label)) return *err = "label must not contain ',' or a line break", false;
+  std::sort(spec.meta.begin(), spec.meta.end());
+  for (size_t i = 0; i < spec.meta.size(); ++i) {
+    const auto& [k, v] = spec.meta[i];
+    if (k.empty() || bad_text(k) || k.find('=') != std::string::npos)
+      return *err = "meta key '" + k + "' must be non-empty, without ',', '=' or a line break", false;
+    if (bad_text(v)) return *err = "meta value of '" + k + "' must not contain ',' or a line break", false;
+    if (i && spec.meta[i - 1].first == k) return *err = "meta key '" + k + "' given twice", false;
+  }
+  if (spec.sample != SampleMode::kWindow && spec.window_ns)
+    return *err = "window is only for sample = \"window\"", false;
+  if (spec.sample == SampleMode::kWindow && spec.window_ns <= 0)
+    return *err = "sample = \"window\" needs a positive window (e.g. window = \"60s\")", false;
+  if (spec.sample != SampleMode::kFlow && spec.idle_timeout_ns)
+    return *err = "idle_timeout is only for sample = \"flow\"", false;
+  if (spec.idle_timeout_ns < 0) return *err = "idle_timeout must be positive", false;
+  if (spec.window.first_ns > spec.window.last_ns) return *err = "start is after end", false;
+  Rule r;
+  r.id = std::move(spec.id);
+  r.source = std::move(spec.source);
+  r.metadata = std::move(spec.label);
+  for (const auto& [k, v] : spec.meta) r.metadata += "," + k + "=" + v;
+  r.filter = std::move(spec.filter);
+  r.window = spec.window;
+  r.sample = spec.sample;
+  r.window_ns = spec.window_ns;
+  r.idle_timeout_ns = spec.sample == SampleMode::kFlow && !spec.idle_timeout_ns ? kDefaultIdleTimeoutNs
+                                                                                : spec.idle_timeout_ns;
+  std::string key = sensor_id.empty() ? "" : sensor_id + "/";
+  key += spec.sample_key.empty() ? r.id : spec.sample_key;
+  SetSampleKey(&r, std::move(key));
+  *rule = std::move(r);
+  return true;
+}
+
+std::string DescribeRule(const Rule& rule) {
+  if (rule.id == rule.source || rule.id.empty()) return rule.source;
+  return (rule.source.empty() ? "" : rule.source + ": ") + "rule '" + rule.id + "'";
+}
+
+RuleSet::RuleSet(SampleOptions options) : flows_(options.max_flows) {}
+RuleSet::~RuleSet() = default;
+RuleSet::RuleSet(RuleSet&&) noexcept = default;
+RuleSet& RuleSet::operator=(RuleSet&&) noexcept = default;
+
+bool RuleSet::Add(Rule rule, std::string* err) {
+  auto fail = [&](const std::string& what) { return *err = DescribeRule(rule) + ": " + what, false; };
+  if (by_id_.count(rule.id)) return fail("duplicate rule id '" + rule.id + "'");
+  if (rule.sample == SampleMode::kWindow && rule.window_ns <= 0) return fail("window must be positive");
+  if (rule.sample == SampleMode::kFlow && rule.idle_timeout_ns <= 0)
+    return fail("idle_timeout must be positive");
+  if (rule.window.first_ns > rule.window.last_ns) return fail("start is after end");
+  Entry e;
+  if (!rule.filter.empty()) {
+    e.bpf = std::make_unique<BpfFilter>(rule.filter);
+    std::string why;
+    // Check the syntax now (Ethernet), so a typo fails before anything is written;
+    // a filter meant for another link layer is checked when that one is met.
+    if (!e.bpf->Prepare(1, &why) && why.find("link") == std::string::npos)
+      return fail("invalid BPF filter '" + rule.filter + "': " + why);
+    for (uint16_t lt : prepared_)
+      if (!e.bpf->Prepare(lt, &why))
+        return fail("invalid BPF filter '" + rule.filter + "' for link type " + std::to_string(lt) + ": " +
+                    why);
+    e.expr = std::make_unique<FilterExpr>();
+    if (!ParseFilterExpr(rule.filter, e.expr.get())) e.expr.reset();
+  }
+  if (rule.comment.empty()) SetSampleKey(&rule, rule.key.empty() ? rule.id : rule.key);
+  e.serial = next_serial_++;
+  e.rule = std::make_unique<Rule>(std::move(rule));
+  by_id_[e.rule->id] = entries_.size();
+  input_ok_.push_back(InputAllowed(*e.rule));
+  entries_.push_back(std::move(e));
+  Rebuild();
+  return true;
+}
+
+bool RuleSet::Remove(std::string_view id) {
+  auto it = by_id_.find(std::string(id));
+  if (it == by_id_.end()) return false;
+  size_t i = it->second;
+  flows_.ForgetRule(entries_[i].serial);
+  entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(i));
+  input_ok_.erase(input_ok_.begin() + static_cast<ptrdiff_t>(i));
+  by_id_.clear();
+  for (size_t j = 0; j < entries_.size(); ++j) by_id_[entries_[j].rule->id] = j;
+  Rebuild();
+  return true;
+}
 
 bool RuleSet::Prepare(uint16_t link_type, std::string* err) {
-  for (Rule& r : rules_) {
+  if (MatcherFor(link_type)) return true;
+  for (Entry& e : entries_) {
     std::string why;
-    if (r.filter && !r.filter->Prepare(link_type, &why)) {
-      *err = r.id + ": invalid BPF '" + r.filter->expression() + "' for link type " +
+    if (e.bpf && !e.bpf->Prepare(link_type, &why)) {
+      *err = DescribeRule(*e.rule) + ": invalid BPF filter '" + e.rule->filter + "' for link type " +
              std::to_string(link_type) + ": " + why;
       return false;
     }
   }
-  if (input_ok_.size() != rules_.size()) input_ok_.assign(rules_.size(), 1);
+  prepared_.push_back(link_type);
+  Rebuild();
   return true;
 }
 
-void RuleSet::SetInput(const std::string& path) {
-  namespace fs = std::filesystem;
-  input_ok_.assign(rules_.size(), 1);
-  for (size_t i = 0; i < rules_.size(); ++i) {
-    if (rules_[i].files.empty()) continue;
-    bool ok = false;
-    for (const std::string& f : rules_[i].files) {
-      std::error_code ec;
-      ok = ok || f == path || fs::path(path).filename() == f || fs::equivalent(f, path, ec);
-    }
-    input_ok_[i] = ok;
+void RuleSet::Rebuild() {
+  for (const auto& m : matchers_)
+    indexed_before_ += m->indexed_packets(), linear_before_ += m->linear_packets();
+  matchers_.clear();
+  last_ = nullptr;
+  for (uint16_t lt : prepared_) {
+    std::vector<MatchRule> rules;
+    rules.reserve(entries_.size());
+    for (const Entry& e : entries_) rules.push_back({e.expr.get(), e.bpf.get(), e.rule->window});
+    matchers_.push_back(std::make_unique<LinkMatcher>(lt, std::move(rules)));
   }
+}
+
+LinkMatcher* RuleSet::MatcherFor(uint16_t link_type) {
+  if (last_ && last_->link_type() == link_type) return last_;
+  for (auto& m : matchers_)
+    if (m->link_type() == link_type) return last_ = m.get();
+  return nullptr;
+}
+
+bool RuleSet::InputAllowed(const Rule& rule) const {
+  namespace fs = std::filesystem;
+  if (rule.files.empty()) return true;
+  for (const std::string& f : rule.files) {
+    std::error_code ec;
+    if (f == input_ || fs::path(input_).filename() == f || fs::equivalent(f, input_, ec)) return true;
+  }
+  return false;
+}
+
+void RuleSet::SetInput(const std::string& path) {
+  input_ = path;
+  for (size_t i = 0; i < entries_.size(); ++i) input_ok_[i] = InputAllowed(*entries_[i].rule);
+}
+
+const Rule* RuleSet::Find(std::string_view id) const {
+  auto it = by_id_.find(std::string(id));
+  return it == by_id_.end() ? nullptr : entries_[it->second].rule.get();
+}
+
+Verdict RuleSet::Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                          uint32_t orig_len) {
+  LinkMatcher* m = MatcherFor(link_type);
+  if (!m) return {};
+  int32_t i = m->Match(ts_ns, data, caplen, orig_len, input_ok_.data());
+  if (i < 0) return {};
+  Entry& e = entries_[static_cast<size_t>(i)];
+  Rule& r = *e.rule;
+  ++r.packets;
+  Verdict v{&r, r.sample_id, r.comment};
+  if (r.sample == SampleMode::kFlow) FlowSample(e, link_type, ts_ns, data, caplen, &v);
+  if (r.sample == SampleMode::kWindow) WindowSampleOf(e, ts_ns, &v);
+  return v;
+}
+
+void RuleSet::FlowSample(Entry& e, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                         Verdict* v) {
+  FlowKey key;
+  key.rule = e.serial;
+  if (!DecodeFlow(link_type, data, caplen, &key)) return;  // not IP: the rule's own sample
+  bool is_new;
+  FlowTable::Flow& f = flows_.Touch(key, ts_ns, e.rule->idle_timeout_ns, &is_new);
+  if (is_new) {
+    scratch_.assign(e.rule->key);
+    scratch_.push_back('|');
+    AppendFlowSuffix(key, f.start_ns, &scratch_);
+    f.sample_id = SampleId(scratch_);
+    FormatComment(f.sample_id, e.rule->metadata, &f.comment);
+  }
+  v->sample_id = f.sample_id;
+  v->comment = f.comment;
+}
+
+void RuleSet::WindowSampleOf(Entry& e, int64_t ts_ns, Verdict* v) {
+  WindowSample& w = e.window;
+  int64_t start = WindowStart(ts_ns, e.rule->window_ns);
+  if (start != w.start_ns) {
+    w.start_ns = start;
+    scratch_.assign(e.rule->key);
+    scratch_.push_back('|');
+    scratch_.append(std::to_string(start));
+    w.sample_id = SampleId(scratch_);
+    FormatComment(w.sample_id, e.rule->metadata, &w.comment);
+    windows_seen_.insert(std::to_string(e.serial) + "|" + std::to_string(start));
+  }
+  v->sample_id = w.sample_id;
+  v->comment = w.comment;
+}
+
+RuleSetStats RuleSet::stats() const {
+  RuleSetStats s{indexed_before_, linear_before_, {}, 0};
+  for (const auto& m : matchers_)
+    s.indexed_packets += m->indexed_packets(), s.linear_packets += m->linear_packets();
+  s.flows = flows_.stats();
+  s.window_samples = windows_seen_.size();
+  return s;
+}
+
+size_t RuleSet::index_bytes() const {
+  size_t n = 0;
+  for (const auto& m : matchers_) n += m->index().bytes();
+  return n;
 }
 
 }  // namespace pcapml

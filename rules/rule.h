@@ -1,66 +1,159 @@
 // The rule model shared by every rules format: a packet gets the label of
-// the first rule that matches it (DESIGN §3).
+// the first rule that matches it (DESIGN §3). A RuleSet classifies packets
+// with indexes (rules/matcher.h) yet answers exactly as trying every rule's
+// BPF filter in order would; rules can be added and removed while it runs.
 #pragma once
 
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
-#include "rules/bpf.h"
+#include "rules/flow_table.h"
+#include "rules/matcher.h"
 
 namespace pcapml {
 
-struct Packet;
-
-struct TimeWindow {
-  int64_t first_ns = std::numeric_limits<int64_t>::min();  // inclusive
-  int64_t last_ns = std::numeric_limits<int64_t>::max();   // inclusive
-  bool Contains(int64_t ts_ns) const { return ts_ns >= first_ns && ts_ns <= last_ns; }
+enum class SampleMode : uint8_t {
+  kRule,    // every packet of the rule is one sample
+  kFlow,    // one sample per bidirectional 5-tuple (ended by idle_timeout)
+  kWindow,  // one sample per window_ns of time, aligned to the epoch
 };
 
 struct Rule {
-  std::string id;        // names the rule in errors and stats ("file:line" for legacy rules)
+  std::string id;        // unique in a set; legacy rules: "<file>:<line>"
+  std::string source;    // "<file>:<line>" that defined it, for messages
   std::string metadata;  // "<label>[,key=value...]"
-  std::string key;       // sample key: the sampleID is SHA-256 of it (DESIGN §2)
-  uint64_t sample_id = 0;
-  std::string comment;   // "<sampleID>,<metadata>", written on every packet of the rule
-  std::unique_ptr<BpfFilter> filter;  // null: every packet
+  std::string filter;    // libpcap filter expression; empty: every packet
   TimeWindow window;
   std::vector<std::string> files;  // FILE: terms; empty = any input
+  SampleMode sample = SampleMode::kRule;
+  int64_t window_ns = 0;        // kWindow: window length
+  int64_t idle_timeout_ns = 0;  // kFlow: silence that ends a flow
+  // Set by SetSampleKey (RuleSet::Add uses the id when unset):
+  std::string key;  // sample key (DESIGN §2), sensor prefix included
+  uint64_t sample_id = 0;
+  std::string comment;   // "<sampleID>,<metadata>"
   uint64_t packets = 0;  // matched so far
+};
+
+// One rule's settings as a user gives them (a TOML [[rule]] table, the
+// daemon's control socket), before BuildRule turns them into a Rule.
+struct RuleSpec {
+  std::string id, label, filter, sample_key;
+  std::string source;                                     // "<file>:<line>", for messages
+  std::vector<std::pair<std::string, std::string>> meta;  // written sorted by key
+  TimeWindow window;
+  SampleMode sample = SampleMode::kRule;
+  int64_t window_ns = 0;        // required for kWindow
+  int64_t idle_timeout_ns = 0;  // kFlow; 0: kDefaultIdleTimeoutNs
+};
+
+constexpr int64_t kDefaultIdleTimeoutNs = 60'000'000'000;
+
+// Checks the label and meta text (no ',' or line breaks, meta keys without
+// '=') and the sample settings, and fills *rule: metadata
+// "<label>[,key=value...]" with meta keys sorted, sample key sample_key or
+// id, prefixed "<sensor_id>/" when set. Does not check the filter (Add does).
+bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::string* err);
+
+// "rule", "flow" or "window".
+bool ParseSampleMode(std::string_view text, SampleMode* mode);
+
+// Sets rule->key, sample_id and comment from key.
+void SetSampleKey(Rule* rule, std::string key);
+
+// "file:line: rule 'id'" (or what of it is known), to prefix messages.
+std::string DescribeRule(const Rule& rule);
+
+struct Verdict {
+  const Rule* rule = nullptr;  // null: no rule matched
+  uint64_t sample_id = 0;
+  std::string_view comment;  // "<sampleID>,<metadata>"; valid until the next Classify
+};
+
+struct SampleOptions {
+  size_t max_flows = 1 << 18;  // flows tracked at once; the least recent is evicted beyond
+};
+
+struct RuleSetStats {
+  uint64_t indexed_packets = 0;  // classified through the indexes
+  uint64_t linear_packets = 0;   // classified by trying BPF rule by rule
+  FlowStats flows;
+  uint64_t window_samples = 0;  // distinct (rule, window) samples seen
 };
 
 class RuleSet {
  public:
-  void Add(Rule rule) { rules_.push_back(std::move(rule)); }
+  explicit RuleSet(SampleOptions options = {});
+  ~RuleSet();
+  RuleSet(RuleSet&&) noexcept;
+  RuleSet& operator=(RuleSet&&) noexcept;
 
-  // Compiles every filter for link_type; the error names the rule.
+  // Appends a rule (last = tried last). Fails, changing nothing, on a
+  // duplicate id, bad sample settings, or a filter libpcap rejects.
+  bool Add(Rule rule, std::string* err);
+
+  // Removes a rule; its flows end. Verdicts and Rule pointers from before
+  // are invalid afterwards. False if no rule has this id.
+  bool Remove(std::string_view id);
+
+  // Compiles every filter for link_type and builds its indexes; the error
+  // names the rule. Classify needs it for each link type it meets.
   bool Prepare(uint16_t link_type, std::string* err);
 
   // Tells rules with FILE: terms which input the next packets come from.
   void SetInput(const std::string& path);
 
-  // The first matching rule, or null. Prepare(link_type) must have succeeded.
-  Rule* Match(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-              uint32_t orig_len) {
-    for (size_t i = 0; i < rules_.size(); ++i) {
-      Rule& r = rules_[i];
-      if (!input_ok_[i] || !r.window.Contains(ts_ns)) continue;
-      if (r.filter && !r.filter->Matches(link_type, data, caplen, orig_len)) continue;
-      ++r.packets;
-      return &r;
-    }
-    return nullptr;
-  }
+  // The first matching rule and the packet's sample. No allocation once
+  // warmed up (a new flow reuses an old flow's buffers).
+  Verdict Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                   uint32_t orig_len);
 
-  size_t size() const { return rules_.size(); }
-  const std::vector<Rule>& rules() const { return rules_; }
+  size_t size() const { return entries_.size(); }
+  const Rule& rule(size_t i) const { return *entries_[i].rule; }
+  const Rule* Find(std::string_view id) const;
+  RuleSetStats stats() const;
+  // Memory held by the indexes of every prepared link type (bytes).
+  size_t index_bytes() const;
 
  private:
-  std::vector<Rule> rules_;
+  struct WindowSample {
+    int64_t start_ns = std::numeric_limits<int64_t>::min();
+    uint64_t sample_id = 0;
+    std::string comment;
+  };
+  struct Entry {
+    std::unique_ptr<Rule> rule;
+    std::unique_ptr<BpfFilter> bpf;    // null: no filter
+    std::unique_ptr<FilterExpr> expr;  // null: outside the subset libpcap-free evaluation knows
+    uint32_t serial = 0;               // stable across Add/Remove: keys flows
+    WindowSample window;
+  };
+
+  LinkMatcher* MatcherFor(uint16_t link_type);
+  void Rebuild();
+  bool InputAllowed(const Rule& rule) const;
+  void FlowSample(Entry& e, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                  Verdict* v);
+  void WindowSampleOf(Entry& e, int64_t ts_ns, Verdict* v);
+
+  std::vector<Entry> entries_;
+  std::unordered_map<std::string, size_t> by_id_;
   std::vector<char> input_ok_;
+  std::string input_;
+  std::vector<uint16_t> prepared_;
+  std::vector<std::unique_ptr<LinkMatcher>> matchers_;
+  LinkMatcher* last_ = nullptr;
+  uint64_t indexed_before_ = 0, linear_before_ = 0;  // counts of matchers rebuilt since
+  uint32_t next_serial_ = 0;
+  FlowTable flows_;
+  std::unordered_set<std::string> windows_seen_;
+  std::string scratch_;
 };
 
 }  // namespace pcapml

@@ -1,0 +1,148 @@
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "rules/rule.h"
+#include "rules/sample_id.h"
+#include "rules/test_packets.h"
+
+namespace pcapml {
+namespace {
+
+using testing_packets::Generator;
+
+constexpr int64_t kT0 = 1'700'000'000'000'000'000;
+
+Rule MakeRule(const std::string& id, const std::string& filter, TimeWindow w = {}) {
+  Rule r;
+  r.id = r.source = id;
+  r.metadata = "label-" + id;
+  r.filter = filter;
+  r.window = w;
+  return r;
+}
+
+// The reference: every rule's BPF program tried in order.
+int LinearAnswer(const std::vector<std::unique_ptr<BpfFilter>>& bpf, const std::vector<TimeWindow>& windows,
+                 uint16_t lt, int64_t ts, const std::vector<uint8_t>& p) {
+  uint32_t n = static_cast<uint32_t>(p.size());
+  for (size_t i = 0; i < bpf.size(); ++i)
+    if (windows[i].Contains(ts) && (!bpf[i] || bpf[i]->Matches(lt, p.data(), n, n)))
+      return static_cast<int>(i);
+  return -1;
+}
+
+TimeWindow RandomWindow(Generator& g) {
+  TimeWindow w;
+  if (g.Chance(70)) return w;
+  if (g.Chance(70)) w.first_ns = kT0 + g.Int(1000) * 1'000'000LL;
+  if (g.Chance(70)) w.last_ns = kT0 + (500 + g.Int(1000)) * 1'000'000LL;
+  if (w.first_ns > w.last_ns) std::swap(w.first_ns, w.last_ns);
+  return w;
+}
+
+// The contract of the issue: for random rule sets drawn from the supported
+// grammar (plus some the fallback handles) and random packets, the first
+// matching rule equals the linear pcap_offline_filter answer on every packet.
+// PCAPML_FUZZ_SEED and PCAPML_FUZZ_ROUNDS run it longer by hand.
+TEST(RuleSetTest, FirstMatchEqualsLinearBpf) {
+  const char* seed = getenv("PCAPML_FUZZ_SEED");
+  const char* rounds_env = getenv("PCAPML_FUZZ_ROUNDS");
+  const int rounds = rounds_env ? atoi(rounds_env) : 120;
+  Generator g(seed ? static_cast<uint32_t>(atoi(seed)) : 77);
+  const uint16_t link_types[] = {1, 1, 1, 101, 113, 276, 228, 0};
+  uint64_t packets = 0, matched = 0;
+  for (int round = 0; round < rounds; ++round) {
+    uint16_t lt = link_types[round % 8];
+    RuleSet set;
+    std::vector<std::unique_ptr<BpfFilter>> bpf;
+    std::vector<TimeWindow> windows;
+    int rules = 1 + g.Int(40);
+    for (int i = 0; static_cast<int>(bpf.size()) < rules && i < rules * 3; ++i) {
+      std::string filter = g.Chance(8) ? "" : g.Filter(lt == 1);
+      auto prog = filter.empty() ? nullptr : std::make_unique<BpfFilter>(filter);
+      std::string err;
+      if (prog && !prog->Prepare(lt, &err)) continue;  // libpcap refuses it for this link type
+      Rule r = MakeRule("r" + std::to_string(bpf.size()), filter, RandomWindow(g));
+      windows.push_back(r.window);
+      ASSERT_TRUE(set.Add(std::move(r), &err)) << err;
+      bpf.push_back(std::move(prog));
+    }
+    std::string err;
+    ASSERT_TRUE(set.Prepare(lt, &err)) << err;
+    for (int i = 0; i < 400; ++i) {
+      std::vector<uint8_t> p = g.Packet(lt);
+      int64_t ts = kT0 + g.Int(1600) * 1'000'000LL;
+      int want = LinearAnswer(bpf, windows, lt, ts, p);
+      Verdict v =
+          set.Classify(lt, ts, p.data(), static_cast<uint32_t>(p.size()), static_cast<uint32_t>(p.size()));
+      int got = v.rule ? std::stoi(v.rule->id.substr(1)) : -1;
+      ASSERT_EQ(got, want) << "round " << round << " link type " << lt << " packet " << i << " rule "
+                           << (want >= 0 ? set.rule(want).filter : "-");
+      ++packets, matched += want >= 0;
+    }
+  }
+  EXPECT_EQ(packets, static_cast<uint64_t>(rounds) * 400);
+  EXPECT_GT(matched, packets / 4);  // the pools make rules match often
+  EXPECT_LT(matched, packets);
+}
+
+TEST(RuleSetTest, IndexesAnswerWithoutLinearScan) {
+  RuleSet set;
+  std::string err;
+  for (int i = 0; i < 1000; ++i) {
+    std::string host = "10." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ".1";
+    ASSERT_TRUE(set.Add(MakeRule("h" + std::to_string(i), "host " + host), &err)) << err;
+  }
+  ASSERT_TRUE(set.Add(MakeRule("net", "net 192.168.0.0/16"), &err)) << err;
+  ASSERT_TRUE(set.Prepare(1, &err)) << err;
+  // Ethernet + IPv4 UDP 192.168.3.4 -> 10.2.7.1
+  std::vector<uint8_t> p(14 + 28, 0);
+  p[12] = 0x08, p[14] = 0x45, p[14 + 9] = 17;
+  const uint8_t src[] = {192, 168, 3, 4}, dst[] = {10, 2, 7, 1};
+  std::copy(src, src + 4, p.begin() + 26);
+  std::copy(dst, dst + 4, p.begin() + 30);
+  Verdict v = set.Classify(1, kT0, p.data(), 42, 42);
+  ASSERT_TRUE(v.rule);
+  EXPECT_EQ(v.rule->id, "h507");  // the host rule comes before the net rule
+  EXPECT_EQ(set.stats().indexed_packets, 1u);
+  EXPECT_EQ(set.stats().linear_packets, 0u);
+}
+
+TEST(RuleSetTest, AddAndRemoveAtRunTime) {
+  RuleSet set;
+  std::string err;
+  ASSERT_TRUE(set.Add(MakeRule("any-udp", "udp"), &err));
+  ASSERT_TRUE(set.Prepare(1, &err));
+  std::vector<uint8_t> p(14 + 28, 0);
+  p[12] = 0x08, p[14] = 0x45, p[14 + 9] = 17, p[14 + 23] = 53;  // udp dst port 53
+  EXPECT_EQ(set.Classify(1, kT0, p.data(), 42, 42).rule->id, "any-udp");
+  EXPECT_FALSE(set.Add(MakeRule("any-udp", "tcp"), &err));
+  EXPECT_NE(err.find("duplicate"), std::string::npos);
+  EXPECT_FALSE(set.Add(MakeRule("bad", "hots 1.2.3.4"), &err));
+  EXPECT_NE(err.find("bad"), std::string::npos);
+  ASSERT_TRUE(set.Add(MakeRule("dns", "udp port 53"), &err));
+  EXPECT_EQ(set.Classify(1, kT0, p.data(), 42, 42).rule->id, "any-udp");  // still first
+  ASSERT_TRUE(set.Remove("any-udp"));
+  EXPECT_FALSE(set.Remove("any-udp"));
+  EXPECT_EQ(set.Classify(1, kT0, p.data(), 42, 42).rule->id, "dns");
+  EXPECT_EQ(set.size(), 1u);
+}
+
+TEST(RuleSetTest, LegacyBoundsAndComment) {
+  RuleSet set;
+  std::string err;
+  Rule r = MakeRule("w", "");
+  r.window = {kT0, kT0 + 999'999'999};
+  ASSERT_TRUE(set.Add(std::move(r), &err));
+  ASSERT_TRUE(set.Prepare(101, &err));
+  uint8_t pkt[20] = {0x45};
+  EXPECT_TRUE(set.Classify(101, kT0 + 999'999'999, pkt, 20, 20).rule);
+  EXPECT_FALSE(set.Classify(101, kT0 + 1'000'000'000, pkt, 20, 20).rule);
+  Verdict v = set.Classify(101, kT0, pkt, 20, 20);
+  EXPECT_EQ(v.sample_id, SampleId("w"));
+  EXPECT_EQ(v.comment, std::to_string(SampleId("w")) + ",label-w");
+}
+
+}  // namespace
+}  // namespace pcapml
