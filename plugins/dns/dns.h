@@ -1,0 +1,64 @@
+// dns: learns which name an address belongs to from the DNS answers it sees
+// (UDP from port 53; A and AAAA records, valid for their TTL) and labels
+// later connections to or from that address by the name asked, or by a
+// pattern table. A connection keeps the label it started with until it is
+// idle, even when the answer's TTL runs out meanwhile. The DNS packets
+// themselves get no opinion: a later rule may label them.
+#pragma once
+
+#include <string>
+
+#include "plugins/common/flow_map.h"
+#include "plugins/common/name_table.h"
+#include "plugins/dns/dns_message.h"
+#include "plugins/pcapml_plugin.h"
+
+namespace pcapml::dns {
+
+struct Settings {
+  plugin_common::NameTable names;
+  bool label_unknown = true;
+  bool per_connection = true;
+  std::string name_field = "dns";
+  int64_t min_ttl_ns = 0;                      // TTLs below are raised to this
+  int64_t max_ttl_ns = 86'400'000'000'000;     // and above lowered to this
+  int64_t idle_timeout_ns = 300'000'000'000;
+  size_t max_addresses = 65536, max_connections = 65536;
+};
+
+bool ReadSettings(const plugin::Config& config, Settings* s, std::string* err);
+
+class Dns : public plugin::Instance {
+ public:
+  explicit Dns(Settings s)
+      : s_(std::move(s)), addresses_(s_.max_addresses), conns_(s_.max_connections) {}
+  plugin::Result Process(const plugin::Packet& p, plugin::Label* label) override;
+  void Tick(int64_t now_ns) override {
+    addresses_.ExpireIdle(now_ns, s_.max_ttl_ns);
+    conns_.ExpireIdle(now_ns, s_.idle_timeout_ns);
+  }
+  size_t addresses() const { return addresses_.size(); }
+  size_t connections() const { return conns_.size(); }
+
+ private:
+  struct Address {
+    int64_t expires_ns = 0;
+    std::string name, label;
+    void Reset() { name.clear(), label.clear(); }
+  };
+  struct Conn {
+    std::string name, label, sample_key;
+    void Reset() { name.clear(), label.clear(), sample_key.clear(); }
+  };
+
+  plugin::Result Learn(const plugin::Packet& p);
+  const Address* Known(uint8_t ip_version, const uint8_t* addr, int64_t now_ns);
+  plugin::Result Emit(const Conn& c, plugin::Label* label) const;
+
+  Settings s_;
+  plugin_common::FlowMap<Address> addresses_;
+  plugin_common::FlowMap<Conn> conns_;
+  DnsAnswer answer_;
+};
+
+}  // namespace pcapml::dns

@@ -1,0 +1,192 @@
+// The pcapml plugin interface (DESIGN §5), the one header a plugin needs.
+//
+// A plugin is a shared library that labels packets BPF cannot describe (the
+// TLS server name, the DNS name behind an address, ...). It describes itself
+// with a PluginInfo (name, description, config table, factory) and ends with
+// PCAPML_PLUGIN(info). pcapml calls Process for each packet that reaches a
+// `plugin = "<name>"` rule and passes that rule's filter; the answer is no
+// opinion (later rules are tried), a label, or an error (counted).
+//
+// Versioning (the Zeek scheme): PCAPML_PLUGIN exports the plain symbol
+// `pcapml_plugin_api_version`, which pcapml reads from the file before
+// loading it, and a reference to the host symbol `pcapml_host_v<N>`, which
+// only a pcapml speaking version N defines: a plugin built against another
+// version fails inside dlopen (pcapml loads with RTLD_NOW), never later.
+// Plugin and pcapml must be built with the same compiler and C++ library:
+// types of this header cross the boundary as they are.
+//
+// Per packet nothing is allocated on either side: the packet is a view of
+// pcapml's buffer, and the label is string_views into plugin-owned storage,
+// valid until the next call on the same instance.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#ifndef PCAPML_PLUGIN_API_VERSION
+#define PCAPML_PLUGIN_API_VERSION 1
+#endif
+
+namespace pcapml::plugin {
+
+inline constexpr uint32_t kApiVersion = PCAPML_PLUGIN_API_VERSION;
+
+// --- Configuration -------------------------------------------------------
+
+enum class ConfigType : uint8_t {
+  kString,      // "text"
+  kInteger,     // 42 (non-negative)
+  kBool,        // true / false
+  kDuration,    // "30s", "5m", or an integer of seconds; read as ns
+  kStringList,  // ["a", "b"]
+  kStringMap,   // { "key" = "value", ... } (TOML keys sort: order carries no meaning)
+};
+
+// One row of a plugin's config table. pcapml validates the settings a user
+// gives against it (unknown key: error naming it; wrong type: error) and
+// fills in defaults, so Create only reads values that are there.
+struct ConfigKey {
+  const char* key;
+  ConfigType type;
+  const char* default_value;  // TOML text of the default ("\"name\"", "60", "[]", "{}")
+  const char* description;
+};
+
+struct ConfigValue {
+  std::string key;
+  ConfigType type = ConfigType::kString;
+  std::string text;      // kString
+  int64_t number = 0;    // kInteger, kBool (0/1), kDuration (ns)
+  std::vector<std::string> list;                            // kStringList
+  std::vector<std::pair<std::string, std::string>> map;     // kStringMap, sorted by key
+};
+
+// A plugin instance's settings: one value per row of the config table.
+class Config {
+ public:
+  std::vector<ConfigValue> values;
+
+  const ConfigValue* Find(std::string_view key) const {
+    for (const ConfigValue& v : values)
+      if (v.key == key) return &v;
+    return nullptr;
+  }
+  std::string String(std::string_view key) const { return Find(key) ? Find(key)->text : ""; }
+  int64_t Integer(std::string_view key) const { return Find(key) ? Find(key)->number : 0; }
+  bool Bool(std::string_view key) const { return Integer(key) != 0; }
+  int64_t DurationNs(std::string_view key) const { return Integer(key); }
+  std::vector<std::string> List(std::string_view key) const {
+    return Find(key) ? Find(key)->list : std::vector<std::string>{};
+  }
+  std::vector<std::pair<std::string, std::string>> Map(std::string_view key) const {
+    return Find(key) ? Find(key)->map : std::vector<std::pair<std::string, std::string>>{};
+  }
+};
+
+// --- Packets -------------------------------------------------------------
+
+// One packet as pcapml hands it over: the captured bytes and the IP view
+// pcapml decoded once (Ethernet with VLAN tags, Linux SLL/SLL2, raw IP,
+// BSD loopback). Pointers are valid during the call only.
+struct Packet {
+  int64_t ts_ns = 0;  // nanoseconds since the epoch
+  uint16_t link_type = 0;
+  const uint8_t* data = nullptr;
+  uint32_t caplen = 0, orig_len = 0;
+
+  uint8_t ip_version = 0;  // 4 or 6; 0: not IP (the fields below are unset)
+  uint8_t protocol = 0;    // IP protocol after IPv6 extension headers (6 TCP, 17 UDP)
+  const uint8_t* src = nullptr;  // 4 or 16 address bytes
+  const uint8_t* dst = nullptr;
+  bool has_ports = false;        // TCP or UDP header present (not a later fragment)
+  uint16_t src_port = 0, dst_port = 0;
+  uint8_t tcp_flags = 0;         // kTcpSyn, ...
+  uint32_t tcp_seq = 0;
+  const uint8_t* payload = nullptr;  // transport payload as captured, IP padding cut
+  uint32_t payload_len = 0;
+  uint32_t payload_orig_len = 0;     // the payload length the IP header claims
+};
+
+inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpAck = 0x10;
+inline constexpr uint8_t kProtoTcp = 6, kProtoUdp = 17;
+
+// --- Verdicts ------------------------------------------------------------
+
+enum class Result : uint8_t {
+  kNoOpinion,  // later rules are tried
+  kLabel,      // *label is filled in
+  kError,      // the packet was malformed for this plugin (counted; later rules are tried)
+};
+
+struct Field {
+  std::string_view key, value;  // written as ",key=value" after the rule's meta
+};
+
+inline constexpr size_t kMaxFields = 8;
+
+struct Label {
+  // Text without ',' or line breaks (field keys also without '='); pcapml
+  // counts a packet whose label breaks this as an error.
+  std::string_view label;
+  Field fields[kMaxFields];
+  uint32_t field_count = 0;
+  // The packet's sample within the rule: the sample key is
+  // "<rule key>|<sample_key>" (DESIGN §2). Empty: "<rule key>|<label>", one
+  // sample per label.
+  std::string_view sample_key;
+};
+
+// One configured instance of a plugin, with its own state. Called from one
+// thread at a time.
+class Instance {
+ public:
+  virtual ~Instance() = default;
+  // Classifies one packet; may keep per-flow state.
+  virtual Result Process(const Packet& packet, Label* label) = 0;
+  // Called as packet time passes (about once a second of it, and before the
+  // first packet): drop state that timed out.
+  virtual void Tick(int64_t now_ns) {}
+};
+
+struct PluginInfo {
+  uint32_t api_version;  // kApiVersion
+  const char* name;      // what `plugin = "<name>"` and [[plugin]] name say
+  const char* description;
+  const ConfigKey* config;
+  size_t config_size;
+  // A new instance from validated settings; null and *err set if they make
+  // no sense together.
+  std::unique_ptr<Instance> (*create)(const Config& config, std::string* err);
+};
+
+}  // namespace pcapml::plugin
+
+#define PCAPML_PLUGIN_CAT2(a, b) a##b
+#define PCAPML_PLUGIN_CAT(a, b) PCAPML_PLUGIN_CAT2(a, b)
+// The host's version marker and the plugin's versioned entry point.
+#define PCAPML_PLUGIN_HOST_SYMBOL PCAPML_PLUGIN_CAT(pcapml_host_v, PCAPML_PLUGIN_API_VERSION)
+#define PCAPML_PLUGIN_ENTRY_SYMBOL PCAPML_PLUGIN_CAT(pcapml_plugin_v, PCAPML_PLUGIN_API_VERSION)
+
+extern "C" {
+// Defined by pcapml (exported from its binary), never by a plugin.
+extern const uint32_t PCAPML_PLUGIN_HOST_SYMBOL;
+}
+
+// Exports the plugin. `info` is a PluginInfo with static storage duration.
+// The data reference to the host marker binds when the library loads.
+#define PCAPML_PLUGIN(info)                                                                  \
+  extern "C" {                                                                               \
+  __attribute__((visibility("default"), used)) extern const uint32_t pcapml_plugin_api_version = \
+      PCAPML_PLUGIN_API_VERSION;                                                             \
+  __attribute__((visibility("default"), used)) extern const uint32_t* const                  \
+      pcapml_plugin_host_marker = &PCAPML_PLUGIN_HOST_SYMBOL;                                \
+  __attribute__((visibility("default"))) const ::pcapml::plugin::PluginInfo*                 \
+  PCAPML_PLUGIN_ENTRY_SYMBOL() {                                                             \
+    return &(info);                                                                          \
+  }                                                                                          \
+  }

@@ -1,0 +1,126 @@
+#include "plugins/tls_sni/tls_sni.h"
+
+namespace pcapml::tls_sni {
+
+using plugin::Result;
+using plugin_common::Key;
+
+bool ReadSettings(const plugin::Config& config, Settings* s, std::string* err) {
+  if (!s->names.Build(config.Map("names"), err)) return *err = "names: " + *err, false;
+  std::string unknown = config.String("unknown"), sample = config.String("sample");
+  if (unknown != "name" && unknown != "ignore") return *err = "unknown must be \"name\" or \"ignore\"", false;
+  if (sample != "connection" && sample != "label") return *err = "sample must be \"connection\" or \"label\"", false;
+  s->label_unknown = unknown == "name";
+  s->per_connection = sample == "connection";
+  s->name_field = config.String("name_field");
+  if (s->name_field.find_first_of(",=\r\n") != std::string::npos)
+    return *err = "name_field must not contain ',', '=' or line breaks", false;
+  s->idle_timeout_ns = config.DurationNs("idle_timeout");
+  s->max_connections = static_cast<size_t>(config.Integer("max_connections"));
+  s->max_hello_bytes = static_cast<size_t>(config.Integer("max_hello_bytes"));
+  if (s->idle_timeout_ns <= 0) return *err = "idle_timeout must be positive", false;
+  if (s->max_connections < 1 || s->max_connections > (1u << 24)) return *err = "max_connections must be 1..16777216", false;
+  if (s->max_hello_bytes < 512 || s->max_hello_bytes > kMaxHello) return *err = "max_hello_bytes must be 512..65536", false;
+  return true;
+}
+
+Result TlsSni::Process(const plugin::Packet& p, plugin::Label* label) {
+  if (!p.has_ports || p.protocol != plugin::kProtoTcp) return Result::kNoOpinion;
+  bool src_is_low;
+  Key key = plugin_common::ConnectionKey(p, &src_is_low);
+  bool syn = (p.tcp_flags & (plugin::kTcpSyn | plugin::kTcpAck)) == plugin::kTcpSyn;
+  Conn* c = conns_.Find(key, p.ts_ns);
+  if (c && syn && (c->phase != Phase::kWaiting || !c->hello.empty())) {
+    c->Reset();  // the 4-tuple starts a new connection
+    c->start_ns = p.ts_ns;
+  }
+  if (!c) {
+    if (!syn && p.payload_orig_len == 0) return Result::kNoOpinion;  // a connection seen only from its middle
+    c = &conns_.Insert(key, p.ts_ns);
+    c->start_ns = p.ts_ns;
+  }
+  if (c->phase == Phase::kWaiting) {
+    Result r = Waiting(p, src_is_low, key, *c);
+    if (r != Result::kLabel) return r;
+  }
+  return c->phase == Phase::kLabeled ? Emit(*c, label) : Result::kNoOpinion;
+}
+
+Result TlsSni::Waiting(const plugin::Packet& p, bool src_is_low, const Key& key, Conn& c) {
+  if ((p.tcp_flags & (plugin::kTcpSyn | plugin::kTcpAck)) == plugin::kTcpSyn) {
+    c.client_known = c.seq_known = true;
+    c.client_is_low = src_is_low;
+    c.next_seq = p.tcp_seq + 1;
+    return Result::kNoOpinion;
+  }
+  if (p.payload_orig_len == 0) return Result::kNoOpinion;
+  if (!c.client_known) c.client_known = true, c.client_is_low = src_is_low;  // TLS clients speak first
+  if (src_is_low != c.client_is_low || !Append(p, c)) {
+    c.phase = Phase::kIgnored;  // the server spoke first, or the client's bytes have a gap
+    return Result::kNoOpinion;
+  }
+  std::string_view name;
+  auto* bytes = reinterpret_cast<const uint8_t*>(c.hello.data());
+  switch (ParseClientHello(bytes, c.hello.size(), scratch_.get(), &name)) {
+    case HelloStatus::kNeedMore:
+      if (c.hello.size() >= s_.max_hello_bytes) c.phase = Phase::kIgnored;
+      return Result::kNoOpinion;
+    case HelloStatus::kFound:
+      return Named(name, key, c);
+    case HelloStatus::kNoName:
+    case HelloStatus::kNotTls:
+      c.phase = Phase::kIgnored;
+      return Result::kNoOpinion;
+    case HelloStatus::kMalformed:
+      break;
+  }
+  c.phase = Phase::kIgnored;
+  return Result::kError;
+}
+
+// Appends the segment's new bytes in sequence order; false on a gap, a
+// segment cut by the snap length, or a ClientHello longer than allowed.
+bool TlsSni::Append(const plugin::Packet& p, Conn& c) {
+  if (p.payload_len < p.payload_orig_len) return false;
+  uint32_t skip = 0;
+  if (c.seq_known) {
+    if (static_cast<int32_t>(p.tcp_seq - c.next_seq) > 0) return false;
+    skip = c.next_seq - p.tcp_seq;  // bytes we hold already (a retransmission)
+    if (skip >= p.payload_len) return true;
+  }
+  uint32_t n = p.payload_len - skip;
+  if (c.hello.size() + n > s_.max_hello_bytes) return false;
+  c.hello.append(reinterpret_cast<const char*>(p.payload + skip), n);
+  c.next_seq = p.tcp_seq + skip + n;
+  c.seq_known = true;
+  return true;
+}
+
+Result TlsSni::Named(std::string_view name, const Key& key, Conn& c) {
+  char buf[plugin_common::kMaxName + 1];
+  std::string_view clean = plugin_common::CleanName(name, buf);
+  const std::string* l = s_.names.Find(clean);
+  if (!l && !s_.label_unknown) {
+    c.phase = Phase::kIgnored;
+    return Result::kNoOpinion;
+  }
+  c.name.assign(clean);
+  c.label.assign(l ? std::string_view(*l) : clean);
+  c.sample_key.clear();
+  if (s_.per_connection) plugin_common::AppendConnectionSuffix(key, c.start_ns, &c.sample_key);
+  c.hello.clear();
+  c.phase = Phase::kLabeled;
+  return Result::kLabel;
+}
+
+Result TlsSni::Emit(const Conn& c, plugin::Label* label) const {
+  label->label = c.label;
+  label->sample_key = c.sample_key;
+  if (!s_.name_field.empty()) {
+    label->fields[0] = {s_.name_field, c.name};
+    label->field_count = 1;
+  }
+  return Result::kLabel;
+}
+
+}  // namespace pcapml::tls_sni
