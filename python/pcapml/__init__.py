@@ -1,0 +1,16 @@
+"""pcapml's sampler: read labeled pcapng datasets one sample at a time.
+
+    import pcapml
+    for sample in pcapml.sampler("dataset.pcapng"):
+        for idx, sid, label, ts, pkt_buf in sample:
+            ...
+
+Standard library only. See README.md in this folder.
+"""
+from .labels import parse_comment, parse_meta, sample_id
+from .reader import FormatError, Packet, read_packets
+from .sampler import Sample, sampler
+
+__version__ = "0.1.0"
+__all__ = ["FormatError", "Packet", "Sample", "parse_comment", "parse_meta",
+           "read_packets", "sample_id", "sampler"]

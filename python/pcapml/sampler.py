@@ -1,0 +1,147 @@
+"""sampler(): a labeled pcapng file, one sample at a time."""
+from itertools import repeat
+from operator import truediv
+
+from .fastpath import read_runs, scan
+from .labels import LabelCache, parse_meta
+from .reader import FormatError, Reader
+
+
+class Sample(list):
+    """The packets of one sample: (idx, sid, label, ts, pkt_buf) tuples in file order.
+
+    idx is the packet's position among all packets of the file (unlabeled ones
+    included), ts is in seconds; ts_ns(i) is packet i's exact time in nanoseconds.
+    """
+
+    __slots__ = ("sid", "label", "_ts_ns", "_link_types")
+
+    def ts_ns(self, i):
+        """Exact timestamp of packet i in nanoseconds."""
+        return self._ts_ns[i]
+
+    def timestamps_ns(self):
+        return list(self._ts_ns)
+
+    @property
+    def meta(self):
+        """The metadata's fields as a dict; meta['label'] is the sample's label."""
+        return parse_meta(self.label)
+
+    @property
+    def link_type(self):
+        """LINKTYPE_* of the sample's first packet."""
+        return self._link_types[0][1]
+
+    def link_type_of(self, i):
+        """LINKTYPE_* of packet i (a sample's packets can come from several interfaces)."""
+        found = None
+        for first, link_type in self._link_types:
+            if first > i:
+                break
+            found = link_type
+        return found
+
+
+def _sample(sid, runs, limit):
+    """A Sample from read_runs() tuples; runs may carry different metadata or link types."""
+    sample, ts_ns, link_types = Sample(), [], []
+    for _, label, _, idx, link_type, tss, pks in runs:
+        if limit is not None:
+            room = limit - len(sample)
+            if room <= 0:
+                break
+            tss, pks = tss[:room], pks[:room]
+        if not link_types or link_types[-1][1] != link_type:
+            link_types.append((len(sample), link_type))
+        sample += zip(range(idx, idx + len(pks)), repeat(sid), repeat(label),
+                      map(truediv, tss, repeat(1e9)), pks)
+        ts_ns += tss
+    sample.sid, sample.label = sid, runs[0][1]
+    sample._ts_ns, sample._link_types = ts_ns, link_types
+    return sample
+
+
+def _selector(labels, sids):
+    """Whether a sample (sid, metadata) is wanted, from the sampler's options."""
+    if sids is not None:
+        sids = {int(s) for s in sids}
+    if isinstance(labels, str):
+        labels = [labels]
+    if labels is not None and not callable(labels):
+        labels = set(labels)
+
+    def wanted(sid, label):
+        if sids is not None and sid not in sids:
+            return False
+        if labels is None:
+            return True
+        if callable(labels):
+            return bool(labels(label))
+        return label in labels or parse_meta(label).get("label") in labels
+
+    return wanted
+
+
+def sampler(path, labels=None, sids=None, limit=None, grouped=False):
+    """Yield the labeled samples of a pcap/pcapng file, one Sample at a time.
+
+    Samples come in the order of their first packet. Packets without a pcapml
+    label are skipped (read_packets() yields every packet).
+
+    labels: a label or collection of labels (a sample matches on its first
+        metadata field or the whole metadata string), or a predicate called
+        with the metadata string.
+    sids:   sampleIDs to keep, e.g. a published test split.
+    limit:  at most this many packets per sample (the first ones).
+    grouped: set True only for files that keep each sample's packets together
+        (`pcapml -D` and `pcapml -s` write such files). The file is then read
+        once, front to back; a sample that shows up again after another one
+        raises FormatError. Otherwise (the default) a first pass indexes where
+        each sample's packets are, so any file works, in memory bounded by the
+        largest sample plus 40 bytes per run of packets.
+    """
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be at least 1")
+    return _samples(path, _selector(labels, sids), limit, grouped)
+
+
+def _samples(path, wanted, limit, grouped):
+    # A generator apart from sampler(), so bad options fail at the call, not at the first sample.
+    with Reader(path) as rd:
+        if grouped:
+            yield from _stream(rd, wanted, LabelCache(), limit)
+        else:
+            yield from _indexed(rd, wanted, LabelCache(), limit)
+
+
+def _stream(rd, wanted, lookup, limit):
+    done, sid, runs = set(), None, []
+    for run in read_runs(rd, 0, lookup):
+        if run[0] != sid:
+            if runs and wanted(sid, runs[0][1]):
+                yield _sample(sid, runs, limit)
+            done.add(sid)
+            sid, runs = run[0], []
+            if sid in done:
+                raise FormatError(rd.path, run[2], f"sample {sid} appears again after other samples: "
+                                  "the file is not grouped by sample (use grouped=False)")
+        runs.append(run)
+    if runs and wanted(sid, runs[0][1]):
+        yield _sample(sid, runs, limit)
+
+
+def _indexed(rd, wanted, lookup, limit):
+    index = scan(rd, lookup)
+    for sid, spans in index.runs.items():
+        if not wanted(sid, index.labels[sid]):
+            continue
+        runs, count = [], 0
+        for i in range(0, len(spans), 5):
+            section, start, stop, idx, n = spans[i:i + 5]
+            rd.seek(start, stop, index.sections[section])
+            runs += read_runs(rd, idx, lookup, checked=True)
+            count += n
+            if limit is not None and count >= limit:
+                break
+        yield _sample(sid, runs, limit)
