@@ -111,8 +111,11 @@ int RunCtl(const Args& args) {
   add->add_option("--id", id, "rule id (the sample key)")->required();
   add->add_option("--label", label, "label written on matching packets")->required();
   add->add_option("--filter", filter, "BPF filter (default: every packet)");
-  add->add_option("--sample", sample, "sample mode: rule")->check(CLI::IsMember({"rule"}));
+  add->add_option("--sample", sample, "sample mode: rule (one sample), flow (one per 5-tuple) or window")
+      ->check(CLI::IsMember({"rule", "flow", "window"}));
   add->add_option("--meta", meta, "extra key=value metadata fields");
+  std::string window;
+  add->add_option("--window", window, "window length for --sample window (e.g. 60s)");
   std::string end_id;
   auto* end = app.add_subcommand("end", "end a run-time rule");
   end->add_option("id", end_id, "rule id")->required();
@@ -127,6 +130,7 @@ int RunCtl(const Args& args) {
     request = "add\tid=" + id + "\tlabel=" + label + "\tsample=" + sample;
     if (!filter.empty()) request += "\tfilter=" + filter;
     for (const std::string& m : meta) request += "\tmeta=" + m;
+    if (!window.empty()) request += "\twindow=" + window;
   } else if (end->parsed()) {
     request = "end\t" + end_id;
   } else if (list->parsed()) {

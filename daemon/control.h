@@ -1,7 +1,8 @@
 // The control socket: a Unix stream socket (mode 0660) taking one request per
 // line, fields separated by tabs, answered with lines ending in "ok" or one
 // "error <why>" line:
-//   add \t id=<id> \t label=<label> [\t filter=<bpf>] [\t sample=rule] [\t meta=k=v,...]
+//   add \t id=<id> \t label=<label> [\t filter=<bpf>] [\t sample=rule|flow|window]
+//       [\t window=<duration>] [\t meta=<k>=<v>]...
 //   end \t <id>
 //   list            one line per active run-time rule
 //   status          key=value lines

@@ -18,7 +18,6 @@
 #include "daemon/control.h"
 #include "daemon/pipeline.h"
 #include "daemon/tools.h"
-#include "rules/sample_id.h"
 
 extern char** environ;
 
@@ -27,6 +26,8 @@ namespace fs = std::filesystem;
 
 namespace pcapml {
 namespace {
+
+std::vector<std::string> SplitLines(const std::string& text);
 
 void Log(const std::string& message) { fprintf(stderr, "pcapml daemon: %s\n", message.c_str()); }
 
@@ -147,7 +148,7 @@ class Daemon {
       file_rules_ = rules->size();
       pipeline_->ReplaceRules(std::move(rules));
       metrics_.CountReload(true);
-      metrics_.SetRulesLoaded(file_rules_ + ActiveRuntime());
+      metrics_.SetRulesLoaded(file_rules_ + runtime_rules_);
       Log("rules reloaded: " + std::to_string(file_rules_) + " rule(s)");
     } else {
       metrics_.CountReload(false);
@@ -166,8 +167,12 @@ class Daemon {
       exit_code_ = kExitFailure;
     }
     const PipelineCounts c = pipeline_->Counts();
+    uint64_t received = 0, kernel = 0;
+    for (const SourceCounts& sc : c.sources) received += sc.received, kernel += sc.kernel_drops + sc.iface_drops;
     Log("stopped: " + std::to_string(c.written) + " packets written, " + std::to_string(c.unmatched) +
-        " unmatched, " + std::to_string(c.files_completed) + " file(s) completed");
+        " unmatched, " + std::to_string(received) + " received, " + std::to_string(kernel) +
+        " dropped by the kernel, " + std::to_string(c.dropped_output) + " dropped at output, " +
+        std::to_string(c.files_completed) + " file(s) completed");
     io_.stop();
   }
 
@@ -186,17 +191,9 @@ class Daemon {
       Log("cannot run post_rotate command " + words[0]);
   }
 
-  size_t ActiveRuntime() const {
-    int64_t now = WallClockNs();
-    size_t n = 0;
-    for (const auto& r : runtime_) n += r->end_ns > now;
-    return n;
-  }
-
   std::vector<std::string> Control(const std::vector<std::string>& f);
   std::vector<std::string> AddRule(const std::vector<std::string>& f);
   std::vector<std::string> EndRule(const std::string& id);
-  void PublishRuntime();
 
   DaemonConfig config_;
   asio::io_context io_;
@@ -205,8 +202,7 @@ class Daemon {
   Metrics metrics_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<ControlServer> control_;
-  RuntimeRuleList runtime_;
-  size_t file_rules_ = 0;
+  size_t file_rules_ = 0, runtime_rules_ = 0;
   bool stopping_ = false;
   int exit_code_ = kExitOk;
 };
@@ -216,12 +212,13 @@ std::vector<std::string> Daemon::Control(const std::vector<std::string>& f) {
   if (cmd == "add") return AddRule(f);
   if (cmd == "end" && f.size() == 2) return EndRule(f[1]);
   if (cmd == "list") {
-    std::vector<std::string> out;
-    int64_t now = WallClockNs();
-    for (const auto& r : runtime_)
-      if (r->end_ns > now)
-        out.push_back(r->id + "\t" + r->label + "\t" + (r->filter_text.empty() ? "-" : r->filter_text) + "\t" +
-                      r->sample + "\tsince=" + FormatUtcNs(r->start_ns) + "\tpackets=" + std::to_string(r->packets.load()));
+    std::string listed = pipeline_->OnPipeline([](RuleSet& runtime) {
+      std::string out;
+      for (size_t i = 0; i < runtime.size(); ++i) out += DescribeRuntimeRule(runtime.rule(i)) + "\n";
+      return out;
+    });
+    if (listed.rfind("error ", 0) == 0) return {listed};
+    std::vector<std::string> out = SplitLines(listed);
     out.push_back("ok");
     return out;
   }
@@ -229,7 +226,7 @@ std::vector<std::string> Daemon::Control(const std::vector<std::string>& f) {
     PipelineCounts c = pipeline_->Counts();
     std::vector<std::string> out = {
         "pid=" + std::to_string(getpid()), "file=" + pipeline_->current_file(),
-        "rules=" + std::to_string(file_rules_), "runtime_rules=" + std::to_string(ActiveRuntime()),
+        "rules=" + std::to_string(file_rules_), "runtime_rules=" + std::to_string(runtime_rules_),
         "written=" + std::to_string(c.written), "unmatched=" + std::to_string(c.unmatched),
         "bytes_written=" + std::to_string(c.bytes_written), "files_completed=" + std::to_string(c.files_completed),
         "dropped_output=" + std::to_string(c.dropped_output)};
@@ -245,59 +242,72 @@ std::vector<std::string> Daemon::Control(const std::vector<std::string>& f) {
   return {"error unknown request '" + shown + "' (expected add, end, list or status)"};
 }
 
+// A run-time rule: like a TOML rule whose window starts now; it ends (is
+// removed) with `end`. Its sample key is its id.
 std::vector<std::string> Daemon::AddRule(const std::vector<std::string>& f) {
-  auto r = std::make_shared<RuntimeRule>();
-  std::string meta;
+  RuleSpec spec;
+  std::string sample = "rule", err;
   for (size_t i = 1; i < f.size(); ++i) {
     size_t eq = f[i].find('=');
     std::string key = f[i].substr(0, eq), value = eq == std::string::npos ? "" : f[i].substr(eq + 1);
-    if (key == "id") r->id = value;
-    else if (key == "label") r->label = value;
-    else if (key == "filter") r->filter_text = value;
-    else if (key == "sample") r->sample = value;
-    else if (key == "meta") meta += "," + value;
-    else return {"error unknown field '" + key.substr(0, 40) + "'"};
+    if (key == "id") spec.id = value;
+    else if (key == "label") spec.label = value;
+    else if (key == "filter") spec.filter = value;
+    else if (key == "sample") sample = value;
+    else if (key == "window") {
+      if (!ParseDuration(value, &spec.window_ns, &err)) return {"error " + err};
+    }
+    else if (key == "meta") {
+      size_t e = value.find('=');
+      if (e == std::string::npos) return {"error meta must be key=value"};
+      spec.meta.emplace_back(value.substr(0, e), value.substr(e + 1));
+    } else {
+      return {"error unknown field '" + key.substr(0, 40) + "'"};
+    }
   }
-  if (r->id.empty() || r->label.empty()) return {"error add needs id= and label="};
-  if (r->label.find(',') != std::string::npos) return {"error label cannot contain ','"};
-  if (r->sample != "rule") return {"error sample mode '" + r->sample + "' is not supported for run-time rules"};
-  int64_t now = WallClockNs();
-  for (const auto& other : runtime_)
-    if (other->id == r->id && other->end_ns > now) return {"error rule '" + r->id + "' is already active"};
-  if (!r->filter_text.empty()) {
-    r->filter = std::make_shared<BpfFilter>(r->filter_text);
-    std::string err;
-    for (uint16_t lt : pipeline_->LinkTypes())
-      if (!r->filter->Prepare(lt, &err)) return {"error invalid filter '" + r->filter_text + "': " + err};
-  }
-  r->sample_id = SampleId((config_.sensor_id.empty() ? "" : config_.sensor_id + "/") + r->id);
-  r->comment = std::to_string(r->sample_id) + "," + r->label + meta;
-  r->start_ns = now;
-  runtime_.insert(runtime_.begin(), r);  // newest first: it is the most specific
-  PublishRuntime();
-  Log("run-time rule '" + r->id + "' added: label " + r->label + (r->filter_text.empty() ? "" : ", filter " + r->filter_text));
-  return {"sample_id=" + std::to_string(r->sample_id), "ok"};
+  if (spec.id.empty() || spec.label.empty()) return {"error add needs id= and label="};
+  if (!ParseSampleMode(sample, &spec.sample)) return {"error sample must be rule, flow or window"};
+  spec.source = "control socket";
+  spec.window.first_ns = WallClockNs();
+  Rule rule;
+  if (!BuildRule(spec, config_.sensor_id, &rule, &err)) return {"error " + err};
+  uint64_t sample_id = rule.sample_id;
+  std::string answer = pipeline_->OnPipeline([&](RuleSet& runtime) {
+    std::string why;
+    if (runtime.Find(rule.id)) return "error rule '" + rule.id + "' is already active";
+    if (!runtime.Add(std::move(rule), &why)) return "error " + why;
+    return std::string("ok");
+  });
+  if (answer != "ok") return {answer};
+  ++runtime_rules_;
+  metrics_.SetRulesLoaded(file_rules_ + runtime_rules_);
+  Log("run-time rule '" + spec.id + "' added: label " + spec.label + (spec.filter.empty() ? "" : ", filter " + spec.filter));
+  return {"sample_id=" + std::to_string(sample_id), "ok"};
 }
 
 std::vector<std::string> Daemon::EndRule(const std::string& id) {
-  int64_t now = WallClockNs();
-  for (const auto& r : runtime_) {
-    if (r->id == id && r->end_ns > now) {
-      r->end_ns = now;
-      PublishRuntime();
-      Log("run-time rule '" + id + "' ended after " + std::to_string(r->packets.load()) + " packets");
-      return {"packets=" + std::to_string(r->packets.load()), "ok"};
-    }
-  }
-  return {"error no active rule '" + id.substr(0, 80) + "'"};
+  std::string answer = pipeline_->OnPipeline([&](RuleSet& runtime) {
+    const Rule* r = runtime.Find(id);
+    if (!r) return "error no active rule '" + id.substr(0, 80) + "'";
+    std::string packets = std::to_string(r->packets);
+    runtime.Remove(id);
+    return packets;
+  });
+  if (answer.rfind("error ", 0) == 0) return {answer};
+  --runtime_rules_;
+  metrics_.SetRulesLoaded(file_rules_ + runtime_rules_);
+  Log("run-time rule '" + id + "' ended after " + answer + " packets");
+  return {"packets=" + answer, "ok"};
 }
 
-// Rules ended over a minute ago can no longer match a late packet: drop them.
-void Daemon::PublishRuntime() {
-  int64_t horizon = WallClockNs() - 60'000'000'000;
-  std::erase_if(runtime_, [&](const auto& r) { return r->end_ns < horizon; });
-  pipeline_->SetRuntimeRules(std::make_shared<RuntimeRuleList>(runtime_));
-  metrics_.SetRulesLoaded(file_rules_ + ActiveRuntime());
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0, nl;
+  while ((nl = text.find('\n', start)) != std::string::npos) {
+    out.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
 }
 
 }  // namespace

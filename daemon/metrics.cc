@@ -17,6 +17,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                    .Help("Packets received from each source").Register(*registry_);
   dropped_ = &BuildCounter().Name("pcapml_packets_dropped_total")
                   .Help("Packets lost, by source and reason (kernel, interface, output)").Register(*registry_);
+  reopened_ = &BuildCounter().Name("pcapml_source_reopened_total")
+                   .Help("Times a lost interface was opened again (each one is a gap in capture)")
+                   .Register(*registry_);
   written_ = &BuildCounter().Name("pcapml_packets_written_total")
                   .Help("Packets written to completed or current output files").Register(*registry_).Add({});
   unmatched_ = &BuildCounter().Name("pcapml_packets_unmatched_total")
@@ -66,6 +69,7 @@ void Metrics::Publish(const PipelineCounts& n) {
     Add(received_->Add({{"source", s.name}}), s.received, &last_["r/" + s.name]);
     Add(dropped_->Add({{"source", s.name}, {"reason", "kernel"}}), s.kernel_drops, &last_["k/" + s.name]);
     Add(dropped_->Add({{"source", s.name}, {"reason", "interface"}}), s.iface_drops, &last_["i/" + s.name]);
+    Add(reopened_->Add({{"source", s.name}}), s.reopened, &last_["o/" + s.name]);
   }
   Add(dropped_->Add({{"source", "output"}, {"reason", "output"}}), n.dropped_output, &last_["output"]);
   Add(*written_, n.written, &last_["written"]);

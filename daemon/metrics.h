@@ -23,7 +23,7 @@ namespace pcapml {
 // Absolute values as the pipeline counts them.
 struct SourceCounts {
   std::string name;
-  uint64_t received = 0, kernel_drops = 0, iface_drops = 0;
+  uint64_t received = 0, kernel_drops = 0, iface_drops = 0, reopened = 0;
 };
 
 struct PipelineCounts {
@@ -50,6 +50,7 @@ class Metrics {
   std::unique_ptr<prometheus::Exposer> exposer_;
   prometheus::Family<prometheus::Counter>* received_;
   prometheus::Family<prometheus::Counter>* dropped_;
+  prometheus::Family<prometheus::Counter>* reopened_;
   prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *reload_ok_, *reload_fail_;
   prometheus::Gauge* rules_;
   std::map<std::string, uint64_t> last_;  // last published value per series

@@ -7,7 +7,8 @@
 #include <ctime>
 #include <filesystem>
 
-#include "rules/legacy_rules.h"
+#include "base/units.h"
+#include "rules/rules_file.h"
 
 namespace pcapml {
 namespace {
@@ -28,16 +29,18 @@ int64_t WallClockNs() {
 }
 
 bool LoadRuleFiles(const DaemonConfig& config, RuleSet* rules, std::string* err) {
-  for (const std::string& f : config.rule_files) {
-    std::string text;
-    if (!ReadTextFile(f, &text, err) || !ParseLegacyRules(f, text, config.sensor_id, rules, err)) return false;
-  }
-  return true;
+  return LoadRules(config.rule_files, config.sensor_id, rules, err);
+}
+
+std::string DescribeRuntimeRule(const Rule& r) {
+  static const char* kModes[] = {"rule", "flow", "window"};
+  return r.id + "\t" + r.metadata + "\t" + (r.filter.empty() ? "-" : r.filter) + "\t" +
+         kModes[static_cast<int>(r.sample)] + "\tsince=" + FormatUtcNs(r.window.first_ns) +
+         "\tpackets=" + std::to_string(r.packets);
 }
 
 Pipeline::Pipeline(const DaemonConfig& config, Metrics* metrics, RotatingSink::CompletedFn on_complete)
-    : config_(config), metrics_(metrics), sink_(config.output, config.sensor_id, std::move(on_complete)),
-      runtime_(std::make_shared<RuntimeRuleList>()) {}
+    : config_(config), metrics_(metrics), sink_(config.output, config.sensor_id, std::move(on_complete)) {}
 
 Pipeline::~Pipeline() {
   std::string err;
@@ -65,6 +68,8 @@ std::vector<uint16_t> Pipeline::LinkTypes() const {
 void Pipeline::Start(std::unique_ptr<RuleSet> rules) {
   rules_ = std::move(rules);
   prepared_ = LinkTypes();
+  std::string err;
+  for (uint16_t lt : prepared_) runtime_.Prepare(lt, &err);  // empty: cannot fail
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -74,10 +79,16 @@ void Pipeline::ReplaceRules(std::unique_ptr<RuleSet> rules) {
   updates_.store(true);
 }
 
-void Pipeline::SetRuntimeRules(std::shared_ptr<const RuntimeRuleList> rules) {
-  std::lock_guard<std::mutex> lock(mu_);
-  next_runtime_ = std::move(rules);
+std::string Pipeline::OnPipeline(std::function<std::string(RuleSet&)> fn) {
+  auto job = std::make_shared<Job>();
+  job->fn = std::move(fn);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (finished_.load()) return "error the daemon is stopping";
+  jobs_.push_back(job);
   updates_.store(true);
+  if (!jobs_done_.wait_for(lock, std::chrono::seconds(2), [&] { return job->done; }))
+    return "error pipeline busy, try again";
+  return job->answer;
 }
 
 void Pipeline::TakeUpdates() {
@@ -86,14 +97,19 @@ void Pipeline::TakeUpdates() {
     rules_ = std::move(next_rules_);
     prepared_ = LinkTypes();
   }
-  if (next_runtime_) runtime_ = std::move(next_runtime_);
+  for (auto& job : jobs_) {
+    job->answer = job->fn(runtime_);
+    job->done = true;
+  }
+  if (!jobs_.empty()) jobs_done_.notify_all();
+  jobs_.clear();
   updates_.store(false);
 }
 
 // A file source may bring a link type the rules were not prepared for.
 bool Pipeline::PrepareLinkType(uint16_t link_type) {
   std::string err;
-  if (!rules_->Prepare(link_type, &err)) {
+  if (!rules_->Prepare(link_type, &err) || !runtime_.Prepare(link_type, &err)) {
     fprintf(stderr, "pcapml daemon: %s; packets of link type %u stay unmatched\n", err.c_str(), link_type);
     return false;
   }
@@ -109,14 +125,11 @@ void Pipeline::Handle(Source& source, size_t index, const SourcePacket& p, int64
     map[p.interface] = sink_.Interface(keys[p.interface]);
     if (std::find(prepared_.begin(), prepared_.end(), p.link_type) == prepared_.end()) PrepareLinkType(p.link_type);
   }
-  std::string_view comment;
-  bool matched = false;
-  if (RuntimeRule* r = MatchRuntime(*runtime_, p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len)) {
-    comment = r->comment, matched = true;
-  } else if (Rule* r = rules_->Match(p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len)) {
-    comment = r->comment, matched = true;
-  }
-  if (!matched) {
+  Verdict v;
+  if (runtime_.size() > 0) v = runtime_.Classify(p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len);
+  if (!v.rule) v = rules_->Classify(p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len);
+  std::string_view comment = v.comment;
+  if (!v.rule) {
     ++unmatched_;
     if (!config_.keep_unmatched) return;
   }
@@ -125,9 +138,10 @@ void Pipeline::Handle(Source& source, size_t index, const SourcePacket& p, int64
 
 int Pipeline::Wait(int64_t now_ns) {
   std::vector<pollfd> fds;
+  std::vector<Source*> polled;
   int64_t timeout_ns = 50000000;
   for (const auto& s : sources_) {
-    if (s->fd() >= 0) fds.push_back({s->fd(), POLLIN, 0});
+    if (s->fd() >= 0) fds.push_back({s->fd(), POLLIN, 0}), polled.push_back(s.get());
     if (int64_t due = s->DueNs(); due > 0) timeout_ns = std::min(timeout_ns, std::max<int64_t>(due - now_ns, 0));
   }
   if (timeout_ns < 1000000) {  // sub-millisecond waits for paced replay
@@ -135,7 +149,10 @@ int Pipeline::Wait(int64_t now_ns) {
     nanosleep(&ts, nullptr);
     return 0;
   }
-  return poll(fds.data(), fds.size(), static_cast<int>(timeout_ns / 1000000));
+  int n = poll(fds.data(), fds.size(), static_cast<int>(timeout_ns / 1000000));
+  for (size_t i = 0; n > 0 && i < fds.size(); ++i)
+    if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) polled[i]->OnPollError(now_ns);
+  return n;
 }
 
 void Pipeline::Publish() {
@@ -150,7 +167,11 @@ void Pipeline::Publish() {
   for (const auto& s : sources_) {
     s->UpdateStats();
     const SourceStats& st = s->stats();
-    c.sources.push_back({s->name(), st.received, st.kernel_drops, st.iface_drops});
+    c.sources.push_back({s->name(), st.received, st.kernel_drops, st.iface_drops, st.reopened});
+    if (std::string e = s->LastError(); !e.empty() && e != source_errors_[s->name()]) {
+      fprintf(stderr, "pcapml daemon: %s\n", e.c_str());
+    }
+    source_errors_[s->name()] = s->LastError();
   }
   const SinkStats& k = sink_.stats();
   c.written = k.packets_written;
@@ -204,7 +225,10 @@ void Pipeline::Run() {
   for (const auto& s : sources_)
     if (std::string r = s->Report(); !r.empty()) fprintf(stderr, "pcapml daemon: %s\n", r.c_str());
   Publish();
+  std::lock_guard<std::mutex> lock(mu_);
   finished_.store(true);
+  for (auto& job : jobs_) job->answer = "error the daemon is stopping", job->done = true;
+  jobs_done_.notify_all();
 }
 
 bool Pipeline::Stop(std::string* err) {

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,14 +17,18 @@
 #include "daemon/config.h"
 #include "daemon/metrics.h"
 #include "daemon/rotation.h"
-#include "daemon/runtime_rules.h"
 #include "daemon/source.h"
 #include "rules/rule.h"
 
 namespace pcapml {
 
+#include <functional>
+
 // Loads the rules files of the config (legacy or TOML) into *rules.
 bool LoadRuleFiles(const DaemonConfig& config, RuleSet* rules, std::string* err);
+
+// What `pcapml ctl list` shows of a run-time rule.
+std::string DescribeRuntimeRule(const Rule& rule);
 
 class Pipeline {
  public:
@@ -37,7 +43,10 @@ class Pipeline {
   void Start(std::unique_ptr<RuleSet> rules);
   // Hands over a new, prepared rule set; the pipeline switches between packets.
   void ReplaceRules(std::unique_ptr<RuleSet> rules);
-  void SetRuntimeRules(std::shared_ptr<const RuntimeRuleList> rules);
+  // Runs fn on the packet thread between two batches and returns its
+  // answer (how run-time rules are added, ended and listed). Waits at most
+  // two seconds; "error pipeline busy" after that.
+  std::string OnPipeline(std::function<std::string(RuleSet& runtime)> fn);
   // Stops capture, drains what the sources hold, completes the file, joins.
   bool Stop(std::string* err);
   // True once every source has ended (replayed files only).
@@ -62,14 +71,21 @@ class Pipeline {
   std::vector<std::vector<int64_t>> sink_iface_;  // per source: its interface -> sink interface
   std::vector<uint16_t> prepared_;  // link types the rules are compiled for
   std::unique_ptr<RuleSet> rules_;
-  std::shared_ptr<const RuntimeRuleList> runtime_;
+  RuleSet runtime_;  // run-time rules: tried before rules_
   uint64_t unmatched_ = 0;
   bool output_failing_ = false;
+  std::map<std::string, std::string> source_errors_;  // last logged, to log each once
 
   // Hand-over from the event loop.
   mutable std::mutex mu_;
   std::unique_ptr<RuleSet> next_rules_;
-  std::shared_ptr<const RuntimeRuleList> next_runtime_;
+  struct Job {
+    std::function<std::string(RuleSet&)> fn;
+    std::string answer;
+    bool done = false;
+  };
+  std::vector<std::shared_ptr<Job>> jobs_;
+  std::condition_variable jobs_done_;
   std::atomic<bool> updates_{false};
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};

@@ -59,6 +59,7 @@ bool RotatingSink::OpenFile(int64_t now_ns) {
   writer_ = std::make_unique<PcapngWriter>(file_.get());
   writer_->WriteSectionHeader({}, sensor_id_.empty() ? "" : "sensor " + sensor_id_);
   std::fill(file_iface_.begin(), file_iface_.end(), -1);
+  idb_offset_.clear();
   file_packets_ = 0;
   if (config_.rotate_seconds > 0) {
     int64_t period = config_.rotate_seconds * kNs;
@@ -87,31 +88,76 @@ void RotatingSink::Flush(int64_t now_ns) {
   file_packets_ -= pending_packets_;
   pending_packets_ = 0;
   file_->ClearError();
+  ForgetLostBlocks(now_ns);
   retry_at_ns_ = now_ns + kRetryNs;
+}
+
+// Headers in the lost buffer must be written again: a file whose section
+// header was lost starts over; IDBs that were lost are written anew.
+void RotatingSink::ForgetLostBlocks(int64_t now_ns) {
+  uint64_t durable = file_->durable_bytes();
+  if (durable == 0) {
+    file_->Abandon();
+    file_.reset();
+    writer_.reset();
+    --seq_;
+    return;
+  }
+  for (size_t id = 0; id < idb_offset_.size(); ++id) {
+    if (idb_offset_[id] < durable) continue;
+    writer_->ForgetInterfacesFrom(static_cast<uint32_t>(id));
+    idb_offset_.resize(id);
+    for (int64_t& f : file_iface_)
+      if (f >= static_cast<int64_t>(id)) f = -1;
+    break;
+  }
 }
 
 void RotatingSink::Complete() {
   if (!file_) return;
   std::string err;
-  uint64_t before = file_->bytes_written();
   bool ok = file_->Commit(&err, config_.fsync);
   std::string path = file_->path();
   writer_.reset();
+  pending_packets_ = 0;
   if (!ok) {
-    // Could not finish it (disk full at the last flush, directory gone): the
-    // packets of the file are lost; the partial file is removed.
     SetError(err);
-    stats_.dropped_output += file_packets_;
-    stats_.packets_written -= file_packets_;
+    if (std::string temp = file_->ReleaseTemp(); !temp.empty()) {
+      // Complete but not renamed (directory read-only or gone): keep it and
+      // retry the rename; nothing is lost.
+      unrenamed_.push_back({temp, path, file_packets_});
+    } else {
+      // Could not finish it (disk full at the last flush): its packets are
+      // lost and the partial file is removed.
+      stats_.dropped_output += file_packets_;
+      stats_.packets_written -= file_packets_;
+    }
     file_.reset();
     return;
   }
-  stats_.bytes_written += file_->bytes_written() - before;
   file_.reset();
-  pending_packets_ = 0;
+  Completed(path);
+}
+
+void RotatingSink::Completed(const std::string& path) {
   ++stats_.files_completed;
   PruneOldFiles();
   if (on_complete_) on_complete_(path);
+}
+
+void RotatingSink::RetryRenames() {
+  std::error_code ec;
+  for (auto it = unrenamed_.begin(); it != unrenamed_.end();) {
+    fs::rename(it->temp, it->path, ec);
+    if (ec && fs::exists(it->temp)) return;  // still not allowed: later
+    if (ec) {  // the file went with its directory: its packets are lost
+      stats_.dropped_output += it->packets;
+      stats_.packets_written -= it->packets;
+    } else {
+      Completed(it->path);
+    }
+    it = unrenamed_.erase(it);
+  }
 }
 
 void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
@@ -128,7 +174,9 @@ void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data,
   }
   // Flush before the buffer would spill by itself, so a failure loses
   // exactly the packets counted in pending_packets_.
+  int64_t& id = file_iface_[interface];
   size_t need = 64 + caplen + comment.size();
+  if (id < 0) need += 64 + interfaces_[interface].source.size() + interfaces_[interface].filter.size();
   if (file_->buffered() + need > file_->capacity()) {
     Flush(now_ns);
     if (retry_at_ns_) {
@@ -136,8 +184,14 @@ void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data,
       return;
     }
   }
-  int64_t& id = file_iface_[interface];
-  if (id < 0) id = writer_->Interface(interfaces_[interface]);
+  if (!file_ && !OpenFile(now_ns)) {  // the flush lost the section header
+    ++stats_.dropped_output;
+    return;
+  }
+  if (id < 0) {
+    idb_offset_.push_back(file_->bytes_written());
+    id = writer_->Interface(interfaces_[interface]);
+  }
   uint64_t before = file_->bytes_written();
   writer_->WritePacket(static_cast<uint32_t>(id), ts_ns, data, caplen, orig_len, comment);
   stats_.bytes_written += file_->bytes_written() - before;
@@ -147,6 +201,7 @@ void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data,
 }
 
 void RotatingSink::Tick(int64_t now_ns) {
+  if (!unrenamed_.empty()) RetryRenames();
   if (!file_) return;
   if (config_.rotate_seconds && now_ns >= rotate_at_ns_) {
     Complete();
@@ -156,14 +211,21 @@ void RotatingSink::Tick(int64_t now_ns) {
 }
 
 bool RotatingSink::Close(std::string* err) {
-  if (!file_) return true;
-  uint64_t completed = stats_.files_completed;
-  Complete();
-  if (stats_.files_completed == completed) {
-    *err = last_error_;
+  bool lost = false;
+  if (file_) {
+    uint64_t completed = stats_.files_completed;
+    size_t unrenamed = unrenamed_.size();
+    Complete();
+    lost = stats_.files_completed == completed && unrenamed_.size() == unrenamed;
+  }
+  RetryRenames();
+  if (!unrenamed_.empty()) {
+    *err = last_error_ + "; " + std::to_string(unrenamed_.size()) + " complete file(s) left as " +
+           unrenamed_.front().temp + (unrenamed_.size() > 1 ? " and others" : "");
     return false;
   }
-  return true;
+  if (lost) *err = last_error_;
+  return !lost;
 }
 
 void RotatingSink::PruneOldFiles() {

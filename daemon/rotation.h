@@ -58,6 +58,9 @@ class RotatingSink {
   void Flush(int64_t now_ns);
   bool NeedsRotation(int64_t now_ns) const;
   void PruneOldFiles();
+  void Completed(const std::string& path);
+  void RetryRenames();
+  void ForgetLostBlocks(int64_t now_ns);
   std::string FileName(int64_t now_ns);
 
   OutputConfig config_;
@@ -67,6 +70,13 @@ class RotatingSink {
   std::unique_ptr<OutputFile> file_;
   std::unique_ptr<PcapngWriter> writer_;
   std::vector<int64_t> file_iface_;  // stable id -> id in the current file, -1 = not yet
+  std::vector<uint64_t> idb_offset_;  // id in the current file -> where its IDB starts
+  // Complete files whose rename failed (directory read-only or gone): retried.
+  struct Unrenamed {
+    std::string temp, path;
+    uint64_t packets;
+  };
+  std::vector<Unrenamed> unrenamed_;
   uint64_t file_packets_ = 0;
   uint64_t pending_packets_ = 0;     // packets in the buffer, lost if its flush fails
   int64_t rotate_at_ns_ = 0;         // next wall-clock boundary (time rotation)

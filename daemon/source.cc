@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <sys/socket.h>
 
 namespace pcapml {
 namespace {
@@ -83,14 +85,27 @@ int LiveSource::Poll(int max, const PacketFn& fn, int64_t now_ns) {
   };
   int n = pcap_dispatch(pcap_, max, cb, reinterpret_cast<u_char*>(this));
   if (n < 0) {
-    // The interface went away (or the socket failed): close and try again later.
-    error_ = "interface " + config_.interface + ": " + pcap_geterr(pcap_);
-    UpdateStats();
-    Close();
-    reopen_at_ns_ = now_ns + kReopenNs;
+    Lost(pcap_geterr(pcap_), now_ns);
     return 0;
   }
   return n;
+}
+
+// The interface went down or away (or the socket failed): close, and try
+// again every second; each re-open is counted as a gap.
+void LiveSource::Lost(const std::string& why, int64_t now_ns) {
+  error_ = "interface " + config_.interface + ": " + why + "; re-opening it every second";
+  UpdateStats();
+  Close();
+  reopen_at_ns_ = now_ns + kReopenNs;
+}
+
+void LiveSource::OnPollError(int64_t now_ns) {
+  if (!pcap_) return;
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+  Lost(err ? strerror(err) : "poll error", now_ns);
 }
 
 void LiveSource::UpdateStats() {

@@ -49,6 +49,8 @@ class Source {
   // The interfaces this source produces: name, link type, snaplen, filter.
   virtual std::vector<InterfaceKey> Interfaces() const = 0;
   virtual void UpdateStats() {}
+  // poll() reported an error on fd(): the interface went down or away.
+  virtual void OnPollError(int64_t now_ns) {}
   virtual std::string LastError() const { return {}; }
   // A line on how the source went, for the log at the end ("" if nothing to say).
   virtual std::string Report() const { return {}; }
@@ -74,10 +76,12 @@ class LiveSource : public Source {
   int fd() const override { return fd_; }
   std::vector<InterfaceKey> Interfaces() const override;
   void UpdateStats() override;
+  void OnPollError(int64_t now_ns) override;
   std::string LastError() const override { return error_; }
 
  private:
   void Close();
+  void Lost(const std::string& why, int64_t now_ns);
   SourceConfig config_;
   pcap_t* pcap_ = nullptr;
   int fd_ = -1;

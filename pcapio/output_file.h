@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace pcapml {
@@ -44,6 +45,9 @@ class OutputFile {
   bool Commit(std::string* err, bool sync = false);
   // Closes and removes the temporary file.
   void Abandon();
+  // After a Commit that closed the file but could not rename it: gives up
+  // the complete temporary file (it is no longer removed) and returns its path.
+  std::string ReleaseTemp() { return fd_ < 0 ? std::exchange(temp_, std::string()) : std::string(); }
 
   bool ok() const { return error_.empty(); }
   // Forgets a write error, so a long-running writer can try again later. The
@@ -55,6 +59,8 @@ class OutputFile {
   const std::string& path() const { return path_; }
   const std::string& temp_path() const { return temp_; }
   uint64_t bytes_written() const { return written_ + used_; }
+  // Bytes that reached the file (not counting the buffer).
+  uint64_t durable_bytes() const { return written_; }
 
  private:
   void Spill(const void* data, size_t n);

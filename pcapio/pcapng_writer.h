@@ -35,6 +35,12 @@ class PcapngWriter {
                    uint32_t orig_len, std::string_view comment);
 
   size_t interface_count() const { return interfaces_.size(); }
+  // Forgets interfaces from `id` on (their IDBs were lost): the next
+  // Interface() call for them writes a new IDB.
+  void ForgetInterfacesFrom(uint32_t id) {
+    if (id < interfaces_.size()) interfaces_.resize(id);
+    last_ = -1;
+  }
 
  private:
   OutputFile* out_;

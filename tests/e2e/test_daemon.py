@@ -140,19 +140,18 @@ def test_live_capture_labels_metrics_and_drain(tmp_path, veth):
     assert promtool.returncode == 0, promtool.stdout + promtool.stderr
     assert metric(text, "pcapml_build_info", version=run("--version").stdout.split()[1]) == 1
     assert metric(text, "pcapml_rules_loaded") == 2
-    written = metric(text, "pcapml_packets_written_total")
-    unmatched = metric(text, "pcapml_packets_unmatched_total")
+    assert metric(text, "pcapml_packets_written_total") >= 100
     # 1000 more right before SIGTERM: draining must still write every one.
     veth.send_udp(5000, 1000, gap=0)
     assert d.stop() == 0
     files = completed_files(out)
     labels = [c.split(",", 1)[1] if c else "" for c in comments(files)]
     assert labels.count("five") == 1050 and labels.count("six") == 30
-    assert labels.count("") == unmatched  # port 7000 and ARP, kept without a label
-    assert unmatched >= 20
-    assert written == 50 + 30 + unmatched
+    # The final counters agree with the files. Unmatched: port 7000, and ARP
+    # and ICMP port-unreachable replies of this host (rate-limited, so counted).
     final = next(l for l in d.lines if "stopped:" in l)
-    assert f"stopped: {len(labels)} packets written" in final
+    written, unmatched = map(int, re.search(r"stopped: (\d+) packets written, (\d+) unmatched", final).groups())
+    assert written == len(labels) and labels.count("") == unmatched >= 20
     five = {c.split(",")[0] for c in comments(files) if c.endswith(",five")}
     assert five == {str(sample_id("BPF:udp port 5000,five"))}
     assert_clean_files(out)
@@ -199,7 +198,7 @@ def test_control_socket_run_time_rules(tmp_path, veth):
     assert f"sample_id={sample_id('run-3')}" in p.stdout
     assert ctl(sock, "add", "--id", "run-3", "--label", "x", check=False).returncode == 1
     bad = ctl(sock, "add", "--id", "bad", "--label", "x", "--filter", "udp port", check=False)
-    assert bad.returncode == 1 and "invalid filter" in bad.stderr
+    assert bad.returncode == 1 and "invalid BPF filter 'udp port'" in bad.stderr
     veth.send_udp(7000, 10)
     veth.send_udp(7001, 3)  # not the run-time rule's: file rule
     time.sleep(0.3)
