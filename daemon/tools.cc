@@ -80,6 +80,9 @@ const std::vector<Tool>& Tools() {
       {"daemon", "capture or replay, label and write rotating pcapng files as a service", RunDaemon},
       {"ctl", "add and end run-time rules of a running daemon, show its status", RunCtl},
       {"summary", "count samples, packets and bytes per label of a pcap or pcapng file", RunSummary},
+      {"split", "write one pcap per sample plus metadata.csv (-M in -O dir/)", RunSplit},
+      {"sort", "sort by sampleID, then time, within a memory budget (-M in -s -W out)", RunSort},
+      {"strip", "write the packets without labels, as pcap or pcapng (-M in -p -W out)", RunStrip},
   };
   return kTools;
 }

@@ -40,6 +40,9 @@ int Fail(const std::string& message);
 // Tool entry points.
 int RunSummary(const Args& args);
 int RunLabel(const Args& args);
+int RunSplit(const Args& args);
+int RunSort(const Args& args);
+int RunStrip(const Args& args);
 int RunDaemon(const Args& args);
 int RunCtl(const Args& args);
 
