@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Live capture loss with ~10,000 rules, side by side with tcpdump -w, in one
+# run: a veth pair whose inside end lives in a network namespace made here
+# (198.18.200.0/24, the benchmarking range); tcpreplay --topspeed sends a
+# generated capture from inside; pcapml daemon (10,000 host and prefix rules)
+# and then tcpdump capture the outside end with the same 64 MiB kernel buffer.
+#   bench/live_bench.sh [SIZE] [RULES]     defaults: 200MiB, 10000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size=${1:-200MiB}
+nrules=${2:-10000}
+dir=$(mktemp -d /tmp/pcapml-live.XXXXXX)
+ns=pcapmlbench$$
+out=pmbo$$
+in=pmbi$$
+[ -x build/bench/make_capture ] || { cmake -S . -B build -DPCAPML_BENCH=ON >/dev/null; cmake --build build -j"$(nproc)" >/dev/null; }
+pcapml=$PWD/build/pcapml
+
+cleanup() {
+  ip link del "$out" 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+ip netns add "$ns"
+ip link add "$out" type veth peer name "$in"
+ip link set "$in" netns "$ns"
+ip addr add 198.18.200.1/24 dev "$out"
+ip link set "$out" up
+ip netns exec "$ns" ip addr add 198.18.200.2/24 dev "$in"
+ip netns exec "$ns" ip link set "$in" up
+
+build/bench/make_capture "$dir/in.pcap" "$size" 65536 2>/dev/null
+# Host rules for half the rule count, /24 prefixes for the rest (of
+# 198.18.0.0/15, the generator's addresses), and a catch-all last.
+awk -v n="$nrules" 'BEGIN {
+  for (i = 0; i < n / 2; i++) printf "BPF:host 198.18.%d.%d,host%d\n", int(i / 256) % 256, i % 256, i
+  for (i = 0; i < n / 2 - 1; i++) printf "BPF:net 198.%d.%d.0/24,net%d\n", 19 + int(i / 65536), int(i / 256) % 256, i
+  print "BPF:ip or ip6,other" }' > "$dir/rules.csv"
+cat > "$dir/d.toml" <<TOML
+[[source]]
+interface = "$out"
+buffer = "64MiB"
+[rules]
+files = ["rules.csv"]
+unmatched = "keep"
+[output]
+directory = "out"
+fsync = false
+[metrics]
+listen = ""
+TOML
+
+replay() {  # tcpreplay's count of packets sent; its rate goes to $dir/rate
+  ip netns exec "$ns" tcpreplay -q --topspeed -i "$in" "$dir/in.pcap" > "$dir/replay.log" 2>&1
+  awk '/Rated:/ {print $(NF-1), "pps"; exit}' "$dir/replay.log" >> "$dir/rate"
+  awk '/Actual:/ {print $2}' "$dir/replay.log"
+}
+
+echo "capture: $(stat -c %s "$dir/in.pcap") bytes; rules: $(wc -l < "$dir/rules.csv")"
+start=$(date +%s.%N)
+"$pcapml" daemon --config "$dir/d.toml" 2> "$dir/daemon.log" &
+daemon=$!
+until grep -q ready "$dir/daemon.log"; do sleep 0.1; done
+load=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
+sent=$(replay)
+sleep 1
+kill -TERM $daemon
+wait $daemon
+line=$(grep 'stopped:' "$dir/daemon.log")
+p_written=$(sed -E 's/.*stopped: ([0-9]+) packets written.*/\1/' <<< "$line")
+p_recv=$(sed -E 's/.* ([0-9]+) received.*/\1/' <<< "$line")
+p_drop=$(sed -E 's/.* ([0-9]+) dropped by the kernel.*/\1/' <<< "$line")
+
+tcpdump -i "$out" -B 65536 -s 262144 -w "$dir/tcpdump.pcap" 2> "$dir/tcpdump.log" &
+td=$!
+sleep 1
+sent2=$(replay)
+sleep 1
+kill -INT $td
+wait $td || true
+t_recv=$(awk '/packets captured/ {print $1}' "$dir/tcpdump.log")
+t_drop=$(awk '/dropped by kernel/ {print $1}' "$dir/tcpdump.log")
+
+printf '%-44s %10s %10s %10s\n' "" sent captured dropped
+printf '%-44s %10s %10s %10s\n' "pcapml daemon ($(wc -l < "$dir/rules.csv") rules, start-up ${load}s)" "$sent" "$p_recv" "$p_drop"
+printf '%-44s %10s %10s %10s\n' "tcpdump -w" "$sent2" "$t_recv" "$t_drop"
+echo "pcapml wrote $p_written packets; tcpreplay rates: $(paste -sd, "$dir/rate")"
