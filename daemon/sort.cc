@@ -31,6 +31,7 @@ struct SortOptions {
 
 struct SortCounts {
   uint64_t read = 0, unlabeled = 0;
+  uint64_t bytes = 0;  // packet data and comments, for the merge's progress
   std::unordered_set<uint64_t> samples;
 };
 
@@ -73,14 +74,15 @@ bool ReadRuns(const std::string& input, PacketSorter* sorter, SortCounts* counts
   PacketReader::Status st;
   while ((st = reader.Next(&p, err)) == PacketReader::Status::kPacket) {
     if (!sorter->Add(keys.Key(p), p.interface, p.data, p.caplen, p.orig_len, p.comment, err)) return false;
+    counts->bytes += p.caplen + p.comment.size();
     progress.Update(reader.position(), reader.file_size(), counts->read);
   }
   *interfaces = reader.interfaces();
   return st == PacketReader::Status::kEnd;
 }
 
-bool WriteSorted(PacketSorter* sorter, const std::vector<Interface>& interfaces, OutputFile* out,
-                 std::string* err) {
+bool WriteSorted(PacketSorter* sorter, const std::vector<Interface>& interfaces, uint64_t bytes,
+                 OutputFile* out, std::string* err) {
   PcapngWriter writer(out);
   writer.WriteSectionHeader();
   // Every input interface, in input order, even those without packets.
@@ -88,12 +90,12 @@ bool WriteSorted(PacketSorter* sorter, const std::vector<Interface>& interfaces,
   for (const Interface& i : interfaces)
     ids.push_back(writer.Interface({i.name, i.link_type, i.snaplen, i.filter}));
   Progress progress("sort: merging");
-  uint64_t n = 0, total = sorter->packets();
+  uint64_t n = 0, done = 0;
   bool ok = sorter->Merge(
       [&](const SortedPacket& p) {
         writer.WritePacket(ids[p.interface], p.key.ts_ns, p.data, p.caplen, p.orig_len, p.comment);
-        ++n;
-        progress.Update(n, total, n);
+        done += p.caplen + p.comment.size();
+        progress.Update(done, bytes, ++n);
       },
       err);
   progress.Done();
@@ -152,7 +154,7 @@ int RunSort(const Args& args) {
   SortCounts counts;
   std::vector<Interface> interfaces;
   if (!ReadRuns(o.input, &sorter, &counts, &interfaces, &err) ||
-      !WriteSorted(&sorter, interfaces, &out, &err))
+      !WriteSorted(&sorter, interfaces, counts.bytes, &out, &err))
     return Fail(err);
   if (o.stats) PrintStats(counts, sorter);
   return kExitOk;
