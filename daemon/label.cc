@@ -13,6 +13,7 @@
 #include "daemon/tools.h"
 #include "pcapio/pcapng_writer.h"
 #include "pcapio/reader.h"
+#include "plugins/rule_chain.h"
 #include "rules/labels_file.h"
 #include "rules/legacy_rules.h"
 #include "rules/rules_file.h"
@@ -26,6 +27,7 @@ struct LabelOptions {
   std::string dir, pcap, labels, write, sensor_id;
   bool keep_unmatched = false, skip_bad = false, verbose = false, stats = false;
   size_t max_flows = SampleOptions().max_flows;
+  std::vector<std::string> plugins;  // --plugin PATH
 };
 
 struct Counts {
@@ -165,15 +167,22 @@ int LabelCapture(const LabelOptions& o) {
   std::string err;
   RuleSet rules(SampleOptions{o.max_flows});
   if (!LoadRules({o.labels}, o.sensor_id, &rules, &err)) return Fail(err);
+  std::vector<PluginSpec> specs;  // --plugin PATH first: a [[plugin]] table may configure it
+  for (const std::string& p : o.plugins) specs.push_back({"", p, "--plugin " + p, {}});
+  PluginSet plugins;
+  RuleChain chain;
+  if (!ReadPluginTablesOfRules({o.labels}, &specs, &err) || !plugins.Load(specs, &err) ||
+      !chain.Build(std::move(rules), plugins, SampleOptions{o.max_flows}, &err))
+    return Fail(err);
   std::error_code ec;
   LabelJob job(o);
   job.set_total_bytes(fs::file_size(o.pcap, ec));
   Counts& c = job.counts();
   if (!job.Open(&err)) return Fail(err);
-  rules.SetInput(o.pcap);
-  auto prepare = [&](uint16_t link_type, std::string* e) { return rules.Prepare(link_type, e); };
+  chain.SetInput(o.pcap);
+  auto prepare = [&](uint16_t link_type, std::string* e) { return chain.Prepare(link_type, e); };
   auto choose = [&](const Packet& p, uint16_t link_type) -> std::optional<std::string_view> {
-    if (Verdict v = rules.Classify(link_type, p.ts_ns, p.data, p.caplen, p.orig_len); v.rule) {
+    if (Verdict v = chain.Classify(link_type, p.ts_ns, p.data, p.caplen, p.orig_len); v.rule) {
       ++c.labeled;
       return v.comment;
     }
@@ -182,18 +191,21 @@ int LabelCapture(const LabelOptions& o) {
   };
   if (!job.Copy(o.pcap, prepare, choose, &err)) return Fail(err);
   c.files = 1;
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const Rule& r = rules.rule(i);
-    if (r.packets && r.sample == SampleMode::kRule) c.samples.insert(r.sample_id);
-  }
-  RuleSetStats st = rules.stats();
-  c.flow_and_window_samples = st.flows.started + st.window_samples;
+  for (const Rule* r : chain.rules())
+    if (r->packets && r->sample == SampleMode::kRule && r->plugin.empty()) c.samples.insert(r->sample_id);
+  RuleSetStats st = chain.stats();
+  c.flow_and_window_samples = st.flows.started + st.window_samples + chain.plugin_samples();
   if (!job.Finish(&err)) return Fail(err);
   if (o.stats) {
     PrintStats(c, true, o.keep_unmatched);
     if (st.flows.started)
       fprintf(stderr, "pcapml label: %" PRIu64 " flows, %" PRIu64 " ended idle, %" PRIu64
               " evicted at --max-flows %zu\n", st.flows.started, st.flows.expired, st.flows.evicted, o.max_flows);
+    for (size_t i = 0; i < plugins.size(); ++i) {
+      const PluginCounts& n = plugins.at(i).counts();
+      fprintf(stderr, "pcapml label: plugin %s: %" PRIu64 " packets in, %" PRIu64 " labeled, %" PRIu64
+              " no opinion, %" PRIu64 " errors\n", plugins.at(i).name(), n.in, n.labeled, n.no_opinion, n.errors);
+    }
   }
   return kExitOk;
 }
@@ -222,9 +234,16 @@ int RunLabel(const Args& args) {
   app.add_flag("--stats", o.stats, "print packet, sample and file counts at the end");
   app.add_option("--max-flows", o.max_flows, "capture mode: flows tracked at once for sample = \"flow\" rules")
       ->check(CLI::PositiveNumber);
+  app.add_option("--plugin", o.plugins,
+                 "capture mode: load the plugin library at PATH for `plugin = \"<name>\"` rules (repeatable;\n"
+                 "a [[plugin]] table of the same name in the rules file gives its settings)");
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
   if (o.dir.empty() == o.pcap.empty()) {
     fprintf(stderr, "pcapml label: give one of -D/--dir or -P/--pcap (see pcapml help label)\n");
+    return kExitUsage;
+  }
+  if (!o.dir.empty() && !o.plugins.empty()) {
+    fprintf(stderr, "pcapml label: --plugin is for capture mode (-P/--pcap)\n");
     return kExitUsage;
   }
   return o.dir.empty() ? LabelCapture(o) : LabelDirectory(o);

@@ -88,8 +88,12 @@ TEST(PacketDecoderTest, EveryTruncationStaysInBounds) {
       std::copy(f.begin(), f.begin() + static_cast<ptrdiff_t>(n), copy.get());
       plugin::Packet p;
       DecodePacket(1, 0, copy.get(), static_cast<uint32_t>(n), static_cast<uint32_t>(f.size()), &p);
-      if (p.payload) ASSERT_LE(p.payload + p.payload_len, copy.get() + n);
-      if (n < f.size()) ASSERT_LT(p.payload_len, 20u);
+      if (p.payload) {
+        ASSERT_LE(p.payload + p.payload_len, copy.get() + n);
+      }
+      if (n < f.size()) {
+        ASSERT_LT(p.payload_len, 20u);
+      }
     }
   }
 }

@@ -40,7 +40,11 @@ bool ParseSampleMode(std::string_view text, SampleMode* mode) {
 bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::string* err) {
   auto bad_text = [](std::string_view s) { return s.find_first_of(",\r\n") != std::string_view::npos; };
   if (spec.id.empty()) return *err = "a rule needs an id", false;
-  if (spec.label.empty()) return *err = "a rule needs a label", false;
+  if (!spec.plugin.empty() && !spec.label.empty())
+    return *err = "a plugin rule takes its label from the plugin: drop label", false;
+  if (!spec.plugin.empty() && (spec.sample != SampleMode::kRule || !spec.sample_key.empty()))
+    return *err = "a plugin rule takes its samples from the plugin: drop sample and sample_key", false;
+  if (spec.label.empty() && spec.plugin.empty()) return *err = "a rule needs a label", false;
   if (bad_text(spec.label)) return *err = "label must not contain ',' or a line break", false;
   std::sort(spec.meta.begin(), spec.meta.end());
   for (size_t i = 0; i < spec.meta.size(); ++i) {
@@ -64,6 +68,7 @@ bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::str
   r.metadata = std::move(spec.label);
   for (const auto& [k, v] : spec.meta) r.metadata += "," + k + "=" + v;
   r.filter = std::move(spec.filter);
+  r.plugin = std::move(spec.plugin);
   r.window = spec.window;
   r.sample = spec.sample;
   r.window_ns = spec.window_ns;

@@ -31,6 +31,10 @@ struct Rule {
   std::string filter;    // libpcap filter expression; empty: every packet
   TimeWindow window;
   std::vector<std::string> files;  // FILE: terms; empty = any input
+  // A plugin rule: its filter only pre-filters, the plugin instance of this
+  // name gives the label (metadata then holds just ",key=value" meta), and
+  // plugins/rule_chain.h classifies it. A RuleSet alone treats it as any rule.
+  std::string plugin;
   SampleMode sample = SampleMode::kRule;
   int64_t window_ns = 0;        // kWindow: window length
   int64_t idle_timeout_ns = 0;  // kFlow: silence that ends a flow
@@ -45,6 +49,7 @@ struct Rule {
 // daemon's control socket), before BuildRule turns them into a Rule.
 struct RuleSpec {
   std::string id, label, filter, sample_key;
+  std::string plugin;  // a plugin rule: no label, sample = rule
   std::string source;                                     // "<file>:<line>", for messages
   std::vector<std::pair<std::string, std::string>> meta;  // written sorted by key
   TimeWindow window;

@@ -65,10 +65,10 @@ class RuleReader {
         return Fail(v, "sample must be \"rule\", \"flow\" or \"window\", not \"" + mode + "\"");
       return true;
     }
-    if (key == "plugin") return Fail(v, "plugin rules are not supported yet");
+    if (key == "plugin") return String(key, v, &spec->plugin, false);
     return Fail(v, "unknown key '" + key +
                        "' (expected id, label, filter, start, end, meta, sample, "
-                       "sample_key, window, idle_timeout)");
+                       "sample_key, window, idle_timeout, plugin)");
   }
 
   bool String(const std::string& key, const toml::node& v, std::string* out, bool empty_ok) {
@@ -183,9 +183,9 @@ bool ParseTomlRules(const std::string& path, std::string_view text, const std::s
     return false;
   }
   for (auto&& [key, value] : doc)
-    if (key.str() != "rule")
+    if (key.str() != "rule" && key.str() != "plugin")  // [[plugin]]: plugins/plugin_settings.h
       return *err = path + ":" + Line(value) + ": unknown key '" + std::string(key.str()) +
-                    "' (a rules file holds [[rule]] tables)",
+                    "' (a rules file holds [[rule]] and [[plugin]] tables)",
              false;
   const toml::array* list = doc["rule"].as_array();
   if (!list || list->empty()) return *err = path + ": no rules (expected [[rule]] tables)", false;

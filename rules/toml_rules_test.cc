@@ -62,7 +62,7 @@ window = "60s"
 TEST(TomlRulesTest, ErrorsNameFileLineAndRule) {
   EXPECT_EQ(ParseError("[[rule]]\nid = \"web\"\nlabel = \"x\"\nlable = \"y\"\n"),
             "rules.toml:4: rule 'web': unknown key 'lable' (expected id, label, filter, start, end, meta, "
-            "sample, sample_key, window, idle_timeout)");
+            "sample, sample_key, window, idle_timeout, plugin)");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\n\n[[rule]]\nid = \"a\"\nlabel = \"y\"\n"),
             "rules.toml:5: rule 'a': duplicate id (first defined at line 1)");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nfilter = \"hots 1.2.3.4\"\n")
@@ -73,8 +73,10 @@ TEST(TomlRulesTest, ErrorsNameFileLineAndRule) {
   // A datetime TOML itself rejects: the syntax error still names the rule.
   std::string bad = ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nend = 2024-13-01T00:00:00Z\n");
   EXPECT_EQ(bad.rfind("rules.toml:4: rule 'a': ", 0), 0u) << bad;
-  EXPECT_NE(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nplugin = \"dns\"\n").find("not supported yet"),
-            std::string::npos);
+  EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nplugin = \"dns\"\n"),
+            "rules.toml:1: rule 'a': a plugin rule takes its label from the plugin: drop label");
+  EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nplugin = \"dns\"\nsample = \"flow\"\n"),
+            "rules.toml:1: rule 'a': a plugin rule takes its samples from the plugin: drop sample and sample_key");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nwindow = \"60s\"\n"),
             "rules.toml:1: rule 'a': window is only for sample = \"window\"");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nsample = \"window\"\n"),
@@ -83,7 +85,7 @@ TEST(TomlRulesTest, ErrorsNameFileLineAndRule) {
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x,y\"\n"),
             "rules.toml:1: rule 'a': label must not contain ',' or a line break");
   EXPECT_EQ(ParseError("title = \"x\"\n"),
-            "rules.toml:1: unknown key 'title' (a rules file holds [[rule]] tables)");
+            "rules.toml:1: unknown key 'title' (a rules file holds [[rule]] and [[plugin]] tables)");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nstart = 20\nend = 10\n"),
             "rules.toml:1: rule 'a': start is after end");
 }

@@ -1,0 +1,271 @@
+"""Issue 6 end to end: plugin rules with the real binary and the real plugin
+libraries. tls_sni runs on a capture of real openssl TLS connections over
+loopback; dns on DNS answers and traffic built with scapy; tshark is the
+oracle for server names, streams and timestamps."""
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+from decimal import Decimal
+
+import pytest
+
+from conftest import BIN, run, sample_id, tshark
+
+PLUGINS = os.path.join(os.path.dirname(BIN), "plugins")
+
+
+def plugin(name):
+    path = os.path.join(PLUGINS, name + ".so")
+    assert os.path.exists(path), f"{path} not built"
+    return path
+
+
+def ns(epoch):
+    return int(Decimal(epoch) * 1_000_000_000)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def tls_capture(tmp_path_factory):
+    """Three openssl s_client connections to s_server on loopback, captured
+    with tcpdump: SNI www.example.com, SNI api.example.org, and none."""
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", d / "key.pem", "-out", d / "cert.pem", "-days", "1", "-subj", "/CN=test"],
+                   check=True, capture_output=True)
+    port = free_port()
+    cap = d / "tls.pcap"
+    dump = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-n", "-w", cap, f"tcp port {port}"],
+                            stderr=subprocess.PIPE, text=True)
+    assert "listening on" in dump.stderr.readline()
+    server = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", d / "cert.pem",
+                               "-key", d / "key.pem", "-www", "-quiet"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        # The probe above is a TCP connection without TLS: a fourth stream.
+        for name in ["www.example.com", "api.example.org", None]:
+            sni = ["-servername", name] if name else ["-noservername"]
+            subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-quiet", *sni],
+                           input=b"GET / HTTP/1.0\r\n\r\n", capture_output=True, timeout=10, check=True)
+    finally:
+        server.terminate()
+        server.wait()
+        time.sleep(0.3)
+        dump.send_signal(signal.SIGINT)
+        dump.wait(timeout=10)
+    return cap, port
+
+
+def streams(path):
+    """tshark's view of a capture: one dict per frame."""
+    rows = tshark(path, "tcp.stream", "ip.src", "tcp.srcport", "tcp.dstport", "frame.time_epoch",
+                  "tls.handshake.extensions_server_name", "tls.handshake.type")
+    return [dict(stream=int(r[0]), src=r[1], sport=int(r[2]), dport=int(r[3]), ns=ns(r[4]),
+                 sni=r[5], hs=r[6]) for r in rows]
+
+
+def write_rules(tmp_path, text):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(text)
+    return rules
+
+
+def test_tls_sni_labels_each_connection_from_its_client_hello(tmp_path, tls_capture):
+    cap, port = tls_capture
+    rules = write_rules(tmp_path, f"""
+[[rule]]
+id = "sni"
+plugin = "tls_sni"
+filter = "tcp port {port}"
+
+[[plugin]]
+name = "tls_sni"
+path = "{plugin('tls_sni')}"
+names = {{ "*.example.org" = "example-org" }}
+""")
+    out = tmp_path / "out.pcapng"
+    p = run("label", "-P", cap, "-L", rules, "-W", out, "--keep-unmatched", "--stats")
+    frames = streams(cap)
+    comments = [r[0] for r in tshark(out, "frame.comment")]
+    assert len(comments) == len(frames)
+    hello = {}  # stream -> (frame index of its ClientHello, server name)
+    for i, f in enumerate(frames):
+        if f["hs"].split(",")[0] == "1":
+            hello[f["stream"]] = (i, f["sni"])
+    assert sorted(n for _, n in hello.values()) == ["", "api.example.org", "www.example.com"]
+    labeled = 0
+    for i, f in enumerate(frames):
+        at, name = hello.get(f["stream"], (None, ""))
+        if not name or i < at:
+            assert comments[i] == "", f"frame {i + 1}: {comments[i]}"
+            continue
+        syn = next(g for g in frames if g["stream"] == f["stream"])
+        lo, hi = sorted([syn["sport"], syn["dport"]])
+        key = f"sni|6 127.0.0.1 {lo} 127.0.0.1 {hi}|{syn['ns']}"
+        label = "example-org" if name.endswith(".example.org") else name
+        assert comments[i] == f"{sample_id(key)},{label},sni={name}", f"frame {i + 1}"
+        labeled += 1
+    # Every packet from the ClientHello on, both directions, was labeled.
+    assert labeled > 20
+    assert {f["src"] for f in frames} == {"127.0.0.1"}
+    assert f"plugin tls_sni: {len(frames)} packets in, {labeled} labeled, " in p.stderr
+
+
+def test_flow_position_numbers_packets_per_connection(tmp_path, tls_capture):
+    cap, port = tls_capture
+    rules = write_rules(tmp_path, f"""
+[[rule]]
+id = "pos"
+plugin = "flow_position"
+filter = "tcp"
+
+[[plugin]]
+name = "flow_position"
+path = "{plugin('flow_position')}"
+max_packets = 4
+""")
+    out = tmp_path / "out.pcapng"
+    run("label", "-P", cap, "-L", rules, "-W", out, "--keep-unmatched")
+    comments = [r[0] for r in tshark(out, "frame.comment")]
+    frames = streams(cap)
+    seen = {}
+    for f, c in zip(frames, comments):
+        n = seen[f["stream"]] = seen.get(f["stream"], 0) + 1
+        first = next(g for g in frames if g["stream"] == f["stream"])
+        if n > 4:
+            assert c == ""
+            continue
+        fields = c.split(",")
+        assert fields[1:] == ["flow", f"pkt={n}", "dir=" + ("fwd" if f["sport"] == first["sport"] else "rev")]
+
+
+def write_dns_capture(path):
+    """DNS answers, then traffic to the answered addresses (and others)."""
+    from scapy.all import DNS, DNSQR, DNSRR, IP, IPv6, TCP, UDP, Ether, wrpcap
+
+    t0 = 1_700_000_000
+    pkts = []
+
+    def add(t, pkt):
+        pkt = Ether() / pkt
+        pkt.time = Decimal(t0) + Decimal(t)
+        pkts.append(pkt)
+
+    def answer(t, qname, records):
+        add(t, IP(src="10.0.0.53", dst="10.0.0.1") / UDP(sport=53, dport=33000) /
+            DNS(id=1, qr=1, rd=1, ra=1, qd=DNSQR(qname=qname), an=records))
+
+    answer("0", "www.example.com", DNSRR(rrname="www.example.com", type="A", ttl=60, rdata="93.184.216.34") /
+           DNSRR(rrname="www.example.com", type="AAAA", ttl=60, rdata="2606:2800:220:1::1"))
+    answer("0.5", "api.example.org", DNSRR(rrname="api.example.org", type="CNAME", ttl=300, rdata="edge.cdn.test") /
+           DNSRR(rrname="edge.cdn.test", type="A", ttl=5, rdata="198.51.100.7"))
+    flows = []  # (first frame index, expected name or None, 5-tuple)
+
+    def tcp(t, src, dst, sport, name, count=4):
+        flows.append((len(pkts), name, ("6", src, sport, dst, 443), count))
+        for k in range(count):
+            a, b, p, q = (src, dst, sport, 443) if k % 2 == 0 else (dst, src, 443, sport)
+            add(f"{t}.{k}", IP(src=a, dst=b) / TCP(sport=p, dport=q, flags="S" if k == 0 else "A"))
+
+    tcp(1, "10.0.0.1", "93.184.216.34", 40001, "www.example.com", 6)
+    flows.append((len(pkts), "www.example.com", ("17", "2001:db8::1", 50000, "2606:2800:220:1::1", 443), 2))
+    add("2.0", IPv6(src="2001:db8::1", dst="2606:2800:220:1::1") / UDP(sport=50000, dport=443) / b"q")
+    add("2.1", IPv6(src="2606:2800:220:1::1", dst="2001:db8::1") / UDP(sport=443, dport=50000) / b"r")
+    tcp(3, "10.0.0.1", "198.51.100.7", 40002, "api.example.org")
+    tcp(4, "10.0.0.1", "203.0.113.9", 40004, None)   # never resolved
+    tcp(9, "10.0.0.1", "198.51.100.7", 40003, None)  # the answer's 5 s TTL ran out
+    wrpcap(str(path), pkts, nano=True)
+    return flows
+
+
+def test_dns_labels_traffic_to_answered_addresses(tmp_path):
+    cap = tmp_path / "dns.pcap"
+    flows = write_dns_capture(cap)
+    rules = write_rules(tmp_path, f"""
+[[rule]]
+id = "names"
+plugin = "dns"
+filter = "udp port 53 or tcp port 443 or udp port 443"
+
+[[plugin]]
+name = "dns"
+path = "{plugin('dns')}"
+names = {{ "*.example.org" = "example-org" }}
+""")
+    out = tmp_path / "out.pcapng"
+    p = run("label", "-P", cap, "-L", rules, "-W", out, "--keep-unmatched", "--stats")
+    rows = tshark(out, "frame.comment", "frame.time_epoch")
+    expect = [""] * len(rows)
+    for first, name, (proto, a, pa, b, pb), count in flows:
+        if name is None:
+            continue
+        lo, hi = sorted([(socket.inet_pton(socket.AF_INET6 if ":" in a else socket.AF_INET, a), pa, a),
+                         (socket.inet_pton(socket.AF_INET6 if ":" in b else socket.AF_INET, b), pb, b)])
+        key = f"names|{proto} {lo[2]} {lo[1]} {hi[2]} {hi[1]}|{ns(rows[first][1])}"
+        label = "example-org" if name.endswith(".example.org") else name
+        for i in range(first, first + count):
+            expect[i] = f"{sample_id(key)},{label},dns={name}"
+    assert [r[0] for r in rows] == expect
+    assert "plugin dns: 22 packets in, 12 labeled, 10 no opinion, 0 errors" in p.stderr
+
+
+def test_a_plugin_of_another_interface_version_is_refused(tmp_path, tls_capture):
+    cap, _ = tls_capture
+    rules = write_rules(tmp_path, '[[rule]]\nid = "echo"\nplugin = "test_echo"\n')
+    stale = os.path.join(PLUGINS, "testing", "test_echo_v999.so")
+    p = run("label", "-P", cap, "-L", rules, "-W", tmp_path / "out.pcapng", "--plugin", stale, check=False)
+    assert p.returncode == 1
+    assert p.stderr.strip().splitlines() == [
+        f"pcapml: --plugin {stale}: {stale}: built against plugin API version 999, but this pcapml speaks "
+        "version 1; rebuild the plugin with this pcapml's pcapml_plugin.h"]
+    assert not (tmp_path / "out.pcapng").exists()
+    good = os.path.join(PLUGINS, "testing", "test_echo.so")
+    run("label", "-P", cap, "-L", rules, "-W", tmp_path / "out.pcapng", "--plugin", good)
+    assert {r[0].split(",", 1)[1] for r in tshark(tmp_path / "out.pcapng", "frame.comment")} == {"echo"}
+
+
+@pytest.mark.parametrize("table, message", [
+    ('name = "tls_sni"\npath = "{so}"\nnmaes = {{}}\n',
+     "rules.toml:4: plugin 'tls_sni' has no setting 'nmaes' (known: names, unknown, sample, name_field, "
+     "idle_timeout, max_connections, max_hello_bytes)"),
+    ('name = "tls_sni"\npath = "{so}"\nidle_timeout = "soon"\n',
+     "rules.toml:4: plugin 'tls_sni': idle_timeout must be a duration such as \"30s\""),
+    ('name = "dns"\npath = "{so}"\n', "the plugin calls itself 'tls_sni', not 'dns' as configured"),
+])
+def test_plugin_configuration_errors(tmp_path, tls_capture, table, message):
+    cap, _ = tls_capture
+    rules = write_rules(tmp_path, "[[plugin]]\n" + table.format(so=plugin("tls_sni")) +
+                        '[[rule]]\nid = "sni"\nplugin = "tls_sni"\n')
+    p = run("label", "-P", cap, "-L", rules, "-W", tmp_path / "out.pcapng", check=False)
+    assert p.returncode == 1
+    assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_group_writable_plugins_are_refused(tmp_path, tls_capture):
+    cap, _ = tls_capture
+    d = tmp_path / "plugins"
+    d.mkdir(mode=0o755)
+    so = d / "tls_sni.so"
+    shutil.copy(plugin("tls_sni"), so)
+    os.chmod(so, 0o664)
+    rules = write_rules(tmp_path, '[[rule]]\nid = "sni"\nplugin = "tls_sni"\n')
+    p = run("label", "-P", cap, "-L", rules, "-W", tmp_path / "out.pcapng", "--plugin", so, check=False)
+    assert p.returncode == 1
+    assert f"{so} is writable by users other than its owner (chmod go-w {so})" in p.stderr
+    os.chmod(so, 0o644)
+    assert os.stat(so).st_mode & stat.S_IWGRP == 0
+    run("label", "-P", cap, "-L", rules, "-W", tmp_path / "out.pcapng", "--plugin", so)
