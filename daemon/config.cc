@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include "base/units.h"
+#include "plugins/plugin_settings.h"
 
 namespace fs = std::filesystem;
 
@@ -173,6 +174,8 @@ bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
     c->keep_unmatched = unmatched == "keep";
     for (std::string& f : c->rule_files) f = Resolve(base, f);
   }
+  if (const toml::node* n = r.Use("plugin"); n && !ReadPluginTables(*n, c->path, base, &c->plugins, err))
+    return false;
   if (const toml::node* n = r.Use("output")) {
     if (!n->is_table() || !ReadOutput(*n->as_table(), c, err)) return n->is_table() ? false : r.Fail(n, "output must be a table");
   }

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "plugins/plugin_spec.h"
+
 namespace pcapml {
 
 struct SourceConfig {
@@ -40,6 +42,7 @@ struct DaemonConfig {
   std::string user;  // drop to this user after opening captures (when root, outside systemd)
   std::vector<SourceConfig> sources;
   std::vector<std::string> rule_files;
+  std::vector<PluginSpec> plugins;  // [[plugin]]: instances for plugin = "<name>" rules
   bool keep_unmatched = false;
   OutputConfig output;
   std::string metrics_listen = "127.0.0.1:9431";  // "" = off

@@ -51,6 +51,7 @@ class Daemon {
 
   int Run() {
     std::string err;
+    if (!plugins_.Load(config_.plugins, &err)) return Fail(err);
     auto rules = LoadRules(&err);
     if (!rules) return Fail(err);
     std::error_code ec;
@@ -87,13 +88,13 @@ class Daemon {
   }
 
  private:
-  std::unique_ptr<RuleSet> LoadRules(std::string* err) {
-    auto rules = std::make_unique<RuleSet>();
-    if (!LoadRuleFiles(config_, rules.get(), err)) return nullptr;
+  std::unique_ptr<RuleChain> LoadRules(std::string* err) {
+    auto rules = std::make_unique<RuleChain>();
+    if (!LoadRuleFiles(config_, plugins_, rules.get(), err)) return nullptr;
     return rules;
   }
 
-  bool Prepare(RuleSet* rules, std::string* err) {
+  bool Prepare(RuleChain* rules, std::string* err) {
     for (uint16_t lt : pipeline_->LinkTypes())
       if (!rules->Prepare(lt, err)) return false;
     return true;
@@ -200,6 +201,7 @@ class Daemon {
   asio::signal_set signals_, children_;
   asio::steady_timer tick_;
   Metrics metrics_;
+  PluginSet plugins_;  // before pipeline_: its rules use the instances until it is gone
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<ControlServer> control_;
   size_t file_rules_ = 0, runtime_rules_ = 0;
@@ -330,8 +332,11 @@ int RunDaemon(const Args& args) {
   std::string err;
   if (!LoadDaemonConfig(check_path.empty() ? config_path : check_path, &config, &err)) return Fail(err);
   if (!check_path.empty()) {
-    RuleSet rules;
-    if (!LoadRuleFiles(config, &rules, &err) || !rules.Prepare(1, &err)) return Fail(err);
+    PluginSet plugins;
+    RuleChain rules;
+    if (!plugins.Load(config.plugins, &err) || !LoadRuleFiles(config, plugins, &rules, &err) ||
+        !rules.Prepare(1, &err))
+      return Fail(err);
     printf("%s: ok: %zu source(s), %zu rule(s)\n", check_path.c_str(), config.sources.size(), rules.size());
     return kExitOk;
   }

@@ -20,6 +20,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   reopened_ = &BuildCounter().Name("pcapml_source_reopened_total")
                    .Help("Times a lost interface was opened again (each one is a gap in capture)")
                    .Register(*registry_);
+  plugin_packets_ = &BuildCounter().Name("pcapml_plugin_packets_total")
+                         .Help("Packets each plugin instance was given, by result (labeled, no_opinion, error)")
+                         .Register(*registry_);
   written_ = &BuildCounter().Name("pcapml_packets_written_total")
                   .Help("Packets written to completed or current output files").Register(*registry_).Add({});
   unmatched_ = &BuildCounter().Name("pcapml_packets_unmatched_total")
@@ -70,6 +73,11 @@ void Metrics::Publish(const PipelineCounts& n) {
     Add(dropped_->Add({{"source", s.name}, {"reason", "kernel"}}), s.kernel_drops, &last_["k/" + s.name]);
     Add(dropped_->Add({{"source", s.name}, {"reason", "interface"}}), s.iface_drops, &last_["i/" + s.name]);
     Add(reopened_->Add({{"source", s.name}}), s.reopened, &last_["o/" + s.name]);
+  }
+  for (const PluginCountsRow& p : n.plugins) {
+    Add(plugin_packets_->Add({{"plugin", p.name}, {"result", "labeled"}}), p.labeled, &last_["pl/" + p.name]);
+    Add(plugin_packets_->Add({{"plugin", p.name}, {"result", "no_opinion"}}), p.no_opinion, &last_["pn/" + p.name]);
+    Add(plugin_packets_->Add({{"plugin", p.name}, {"result", "error"}}), p.errors, &last_["pe/" + p.name]);
   }
   Add(dropped_->Add({{"source", "output"}, {"reason", "output"}}), n.dropped_output, &last_["output"]);
   Add(*written_, n.written, &last_["written"]);

@@ -26,8 +26,15 @@ struct SourceCounts {
   uint64_t received = 0, kernel_drops = 0, iface_drops = 0, reopened = 0;
 };
 
+// What the framework counted for one plugin instance; packets in = the sum.
+struct PluginCountsRow {
+  std::string name;
+  uint64_t labeled = 0, no_opinion = 0, errors = 0;
+};
+
 struct PipelineCounts {
   std::vector<SourceCounts> sources;
+  std::vector<PluginCountsRow> plugins;
   uint64_t written = 0, unmatched = 0, bytes_written = 0, files_completed = 0, dropped_output = 0;
 };
 
@@ -51,6 +58,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* received_;
   prometheus::Family<prometheus::Counter>* dropped_;
   prometheus::Family<prometheus::Counter>* reopened_;
+  prometheus::Family<prometheus::Counter>* plugin_packets_;
   prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *reload_ok_, *reload_fail_;
   prometheus::Gauge* rules_;
   std::map<std::string, uint64_t> last_;  // last published value per series

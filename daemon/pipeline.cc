@@ -28,8 +28,17 @@ int64_t WallClockNs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-bool LoadRuleFiles(const DaemonConfig& config, RuleSet* rules, std::string* err) {
-  return LoadRules(config.rule_files, config.sensor_id, rules, err);
+bool LoadRuleFiles(const DaemonConfig& config, const PluginSet& plugins, RuleChain* rules, std::string* err) {
+  RuleSet set;
+  std::vector<PluginSpec> in_rules;
+  if (!LoadRules(config.rule_files, config.sensor_id, &set, err) ||
+      !ReadPluginTablesOfRules(config.rule_files, &in_rules, err))
+    return false;
+  if (!in_rules.empty())  // SIGHUP reloads rules, not plugins: they belong to the config
+    return *err = in_rules[0].source + ": the daemon takes [[plugin]] tables from its config (" + config.path +
+                  "), not from rules files",
+           false;
+  return rules->Build(std::move(set), plugins, {}, err);
 }
 
 std::string DescribeRuntimeRule(const Rule& r) {
@@ -65,7 +74,7 @@ std::vector<uint16_t> Pipeline::LinkTypes() const {
   return out;
 }
 
-void Pipeline::Start(std::unique_ptr<RuleSet> rules) {
+void Pipeline::Start(std::unique_ptr<RuleChain> rules) {
   rules_ = std::move(rules);
   prepared_ = LinkTypes();
   std::string err;
@@ -73,7 +82,7 @@ void Pipeline::Start(std::unique_ptr<RuleSet> rules) {
   thread_ = std::thread([this] { Run(); });
 }
 
-void Pipeline::ReplaceRules(std::unique_ptr<RuleSet> rules) {
+void Pipeline::ReplaceRules(std::unique_ptr<RuleChain> rules) {
   std::lock_guard<std::mutex> lock(mu_);
   next_rules_ = std::move(rules);
   updates_.store(true);
@@ -179,6 +188,10 @@ void Pipeline::Publish() {
   c.bytes_written = k.bytes_written;
   c.files_completed = k.files_completed;
   c.dropped_output = k.dropped_output;
+  for (size_t i = 0; rules_ && rules_->plugins() && i < rules_->plugins()->size(); ++i) {
+    const PluginInstance& in = rules_->plugins()->at(i);
+    c.plugins.push_back({in.name(), in.counts().labeled, in.counts().no_opinion, in.counts().errors});
+  }
   if (metrics_) metrics_->Publish(c);
   std::lock_guard<std::mutex> lock(mu_);
   published_ = std::move(c);

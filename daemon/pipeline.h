@@ -18,14 +18,16 @@
 #include "daemon/metrics.h"
 #include "daemon/rotation.h"
 #include "daemon/source.h"
+#include "plugins/rule_chain.h"
 #include "rules/rule.h"
 
 namespace pcapml {
 
 #include <functional>
 
-// Loads the rules files of the config (legacy or TOML) into *rules.
-bool LoadRuleFiles(const DaemonConfig& config, RuleSet* rules, std::string* err);
+// Loads the rules files of the config (legacy or TOML) into *rules; plugin
+// rules use the instances of plugins (configured in the daemon config only).
+bool LoadRuleFiles(const DaemonConfig& config, const PluginSet& plugins, RuleChain* rules, std::string* err);
 
 // What `pcapml ctl list` shows of a run-time rule.
 std::string DescribeRuntimeRule(const Rule& rule);
@@ -40,9 +42,9 @@ class Pipeline {
   // Link types of the open sources, to prepare rules for.
   std::vector<uint16_t> LinkTypes() const;
   // Starts the thread with the first rule set.
-  void Start(std::unique_ptr<RuleSet> rules);
+  void Start(std::unique_ptr<RuleChain> rules);
   // Hands over a new, prepared rule set; the pipeline switches between packets.
-  void ReplaceRules(std::unique_ptr<RuleSet> rules);
+  void ReplaceRules(std::unique_ptr<RuleChain> rules);
   // Runs fn on the packet thread between two batches and returns its
   // answer (how run-time rules are added, ended and listed). Waits at most
   // two seconds; "error pipeline busy" after that.
@@ -70,7 +72,7 @@ class Pipeline {
   std::vector<std::unique_ptr<Source>> sources_;
   std::vector<std::vector<int64_t>> sink_iface_;  // per source: its interface -> sink interface
   std::vector<uint16_t> prepared_;  // link types the rules are compiled for
-  std::unique_ptr<RuleSet> rules_;
+  std::unique_ptr<RuleChain> rules_;
   RuleSet runtime_;  // run-time rules: tried before rules_
   uint64_t unmatched_ = 0;
   bool output_failing_ = false;
@@ -78,7 +80,7 @@ class Pipeline {
 
   // Hand-over from the event loop.
   mutable std::mutex mu_;
-  std::unique_ptr<RuleSet> next_rules_;
+  std::unique_ptr<RuleChain> next_rules_;
   struct Job {
     std::function<std::string(RuleSet&)> fn;
     std::string answer;

@@ -9,21 +9,9 @@
 #include <vector>
 
 #include "plugins/pcapml_plugin.h"
+#include "plugins/plugin_spec.h"
 
 namespace pcapml {
-
-struct PluginSetting {
-  std::string key;
-  int line = 0;
-  std::string toml;  // "key = value" as TOML text, reparsed when validated
-};
-
-struct PluginSpec {
-  std::string name;    // empty: whatever the file calls itself (--plugin PATH)
-  std::string path;    // empty: the installed plugin directory
-  std::string source;  // "file:line" of the table, or "--plugin"
-  std::vector<PluginSetting> settings;
-};
 
 // The directory pcapml installs its plugins to (<prefix>/lib/pcapml/plugins).
 std::string InstalledPluginDir();

@@ -103,6 +103,7 @@ RuleChain& RuleChain::operator=(RuleChain&&) noexcept = default;
 
 bool RuleChain::Build(RuleSet rules, const PluginSet& plugins, SampleOptions options, std::string* err) {
   stages_.clear();
+  plugins_ = &plugins;
   for (size_t i = 0; i < rules.size(); ++i) {
     const Rule& r = rules.rule(i);
     if (r.plugin.empty()) {

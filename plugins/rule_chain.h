@@ -52,6 +52,8 @@ class RuleChain {
   RuleSetStats stats() const;
   // Distinct samples plugin rules have labeled.
   size_t plugin_samples() const;
+  // The plugin instances Build was given (null before), for their counters.
+  const PluginSet* plugins() const { return plugins_; }
 
  private:
   struct Stage {
@@ -59,6 +61,7 @@ class RuleChain {
     std::unique_ptr<PluginRule> plugin;  // one plugin rule
   };
   std::vector<Stage> stages_;
+  const PluginSet* plugins_ = nullptr;
 };
 
 }  // namespace pcapml

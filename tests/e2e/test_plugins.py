@@ -269,3 +269,53 @@ def test_group_writable_plugins_are_refused(tmp_path, tls_capture):
     os.chmod(so, 0o644)
     assert os.stat(so).st_mode & stat.S_IWGRP == 0
     run("label", "-P", cap, "-L", rules, "-W", tmp_path / "out.pcapng", "--plugin", so)
+
+
+def test_daemon_runs_plugin_rules_and_counts_them(tmp_path):
+    from daemon_util import Daemon, completed_files, free_port as metrics_port, metric, scrape, write_config
+
+    cap = tmp_path / "dns.pcap"
+    write_dns_capture(cap)
+    rules = write_rules(tmp_path, '[[rule]]\nid = "names"\nplugin = "dns"\n'
+                                  'filter = "udp port 53 or tcp port 443 or udp port 443"\n')
+    top = f'[[plugin]]\nname = "dns"\npath = "{plugin("dns")}"\nnames = {{ "*.example.org" = "example-org" }}\n'
+    port, out = metrics_port(), tmp_path / "out"
+    # The idle live source keeps the daemon running after the replay ends.
+    cfg = write_config(tmp_path / "d.toml", [{"file": str(cap), "pace": "fast"},
+                                             {"interface": "lo", "filter": "udp port 9"}],
+                       [rules], out, port=port, top=top)
+    d = Daemon(cfg)
+    try:
+        d.wait_for("ready")
+        deadline = time.time() + 10
+        while metric(scrape(port), "pcapml_plugin_packets_total", plugin="dns", result="labeled") < 12:
+            assert time.time() < deadline, scrape(port)
+            time.sleep(0.1)
+        text = scrape(port)
+        assert metric(text, "pcapml_plugin_packets_total", plugin="dns", result="no_opinion") == 10
+        assert metric(text, "pcapml_plugin_packets_total", plugin="dns", result="error") == 0
+    finally:
+        assert d.stop() == 0
+    offline, offline_rules = tmp_path / "offline.pcapng", tmp_path / "offline.toml"
+    offline_rules.write_text(rules.read_text() + top)  # the same instance, configured in the rules file
+    run("label", "-P", cap, "-L", offline_rules, "-W", offline, "--keep-unmatched")
+    got = [r[0] for f in completed_files(out) for r in tshark(f, "frame.comment") if r[0]]
+    want = [r[0] for r in tshark(offline, "frame.comment") if r[0]]
+    assert len(want) == 12
+    assert got == want
+
+
+def test_daemon_config_checks_plugin_settings(tmp_path):
+    from daemon_util import write_config
+
+    rules = write_rules(tmp_path, '[[rule]]\nid = "sni"\nplugin = "tls_sni"\n')
+    top = f'[[plugin]]\nname = "tls_sni"\npath = "{plugin("tls_sni")}"\nmax_conections = 10\n'
+    cfg = write_config(tmp_path / "d.toml", [{"interface": "lo"}], [rules], tmp_path / "out", top=top)
+    p = run("daemon", "--check-config", cfg, check=False)
+    assert p.returncode == 1
+    assert f"{cfg}:4: plugin 'tls_sni' has no setting 'max_conections'" in p.stderr, p.stderr
+    cfg.write_text(cfg.read_text().replace("max_conections", "max_connections"))
+    assert "ok: 1 source(s), 1 rule(s)" in run("daemon", "--check-config", cfg).stdout
+    rules.write_text(rules.read_text() + f'[[plugin]]\nname = "dns"\npath = "{plugin("dns")}"\n')
+    p = run("daemon", "--check-config", cfg, check=False)
+    assert "the daemon takes [[plugin]] tables from its config" in p.stderr, p.stderr
