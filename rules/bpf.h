@@ -28,9 +28,12 @@ class BpfFilter {
   // Compiles for link_type (cached). On failure *err holds libpcap's reason.
   bool Prepare(uint16_t link_type, std::string* err);
 
-  // Prepare(link_type) must have succeeded.
+  bool prepared(uint16_t link_type) const { return Find(link_type) != nullptr; }
+
+  // False if not prepared for link_type.
   bool Matches(uint16_t link_type, const uint8_t* data, uint32_t caplen, uint32_t orig_len) const {
     const Program* p = Find(link_type);
+    if (!p) return false;
     pcap_pkthdr h{};
     h.caplen = caplen;
     h.len = orig_len;

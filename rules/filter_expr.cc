@@ -58,7 +58,9 @@ bool Ether(const PacketHeaders& h, const Primitive& t) {
   return t.dir == Dir::kSrc ? s : t.dir == Dir::kDst ? d : s || d;
 }
 
-bool Test1(const Primitive& t, const PacketHeaders& h) {
+}  // namespace
+
+bool TestPrimitive(const Primitive& t, const PacketHeaders& h) {
   const HeaderLayer& l = h.layer[t.depth];
   switch (t.test) {
     case Test::kEtherType:
@@ -79,11 +81,13 @@ bool Test1(const Primitive& t, const PacketHeaders& h) {
   return false;
 }
 
+namespace {
+
 bool Eval(const FilterExpr& e, uint16_t node, const PacketHeaders& h) {
   const FilterNode& n = e.nodes[node];
   switch (n.op) {
     case FilterNode::kPrimitive:
-      return Test1(e.primitives[n.a], h);
+      return TestPrimitive(e.primitives[n.a], h);
     case FilterNode::kAnd:
       return Eval(e, n.a, h) && Eval(e, n.b, h);
     case FilterNode::kOr:

@@ -72,4 +72,7 @@ bool ParseFilterExpr(std::string_view text, FilterExpr* out);
 // exactly pcap_offline_filter's.
 bool Evaluate(const FilterExpr& expr, const PacketHeaders& headers);
 
+// Evaluates one primitive (same conditions).
+bool TestPrimitive(const Primitive& p, const PacketHeaders& headers);
+
 }  // namespace pcapml

@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 
 #include "rules/bpf.h"
+#include "rules/matcher.h"
 #include "rules/test_packets.h"
 
 namespace pcapml {
@@ -62,6 +63,28 @@ TEST(FilterExprTest, ParsesTheSubset) {
     FilterExpr e;
     EXPECT_FALSE(ParseFilterExpr(s, &e)) << s;
   }
+}
+
+// Rules in the subset are not compiled unless needed: everything the parser
+// accepts must be something libpcap compiles where FilterExpr is used.
+TEST(FilterExprTest, SubsetAlwaysCompiles) {
+  const char* seed = getenv("PCAPML_FUZZ_SEED");
+  const char* rounds = getenv("PCAPML_FUZZ_ROUNDS");
+  Generator g(seed ? static_cast<uint32_t>(atoi(seed)) : 99);
+  int parsed = 0;
+  for (int round = 0; round < (rounds ? atoi(rounds) * 20 : 3000); ++round) {
+    std::string text = g.Filter(round % 2 == 0);
+    FilterExpr e;
+    if (!ParseFilterExpr(text, &e)) continue;
+    ++parsed;
+    for (uint16_t lt : {1, 101, 113, 276}) {
+      if (NeedsBpf(&e, lt)) continue;
+      BpfFilter bpf(text);
+      std::string err;
+      EXPECT_TRUE(bpf.Prepare(lt, &err)) << text << " on link type " << lt << ": " << err;
+    }
+  }
+  EXPECT_GT(parsed, 1500);
 }
 
 TEST(FilterExprTest, AndOrHaveEqualPrecedenceLikeLibpcap) {

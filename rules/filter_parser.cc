@@ -185,7 +185,7 @@ bool BuildPrimitive(const Qual& q, const Value& v, Primitive* p) {
     case Type::kNone:
     case Type::kHost:
       if (v.kind == ValueKind::kMac) {
-        if (q.proto != Proto::kNone && q.proto != Proto::kEther) return false;
+        if (q.proto != Proto::kEther) return false;  // libpcap: "ethernet address used in non-ether expression"
         p->test = Test::kEther;
         p->addr = v.addr;
         return SetPrefix(p, 48, 6);

@@ -1,16 +1,14 @@
-// A read-only open-addressing hash map from a fixed-size key to a run of
-// rule indices, built once per rule set: one multiply and usually one probe
-// per lookup, no allocation.
+// A read-only open-addressing hash map from a fixed-size key to a 32-bit
+// value, built once per rule set: one multiply and usually one cache line
+// per lookup, no allocation. Slots are small (8 bytes for 32-bit keys) so
+// that the tables of thousands of rules stay in cache.
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace pcapml {
-
-struct RuleRun {  // rule indices pool[offset, offset + count), ascending
-  uint32_t offset = 0, count = 0;
-};
 
 struct Key128 {
   uint64_t hi = 0, lo = 0;
@@ -23,33 +21,36 @@ inline uint64_t MixHash(uint64_t k) {
   k ^= k >> 33;
   return k;
 }
+inline uint64_t KeyHash(uint32_t k) { return MixHash(k); }
 inline uint64_t KeyHash(uint64_t k) { return MixHash(k); }
 inline uint64_t KeyHash(const Key128& k) { return MixHash(k.hi ^ MixHash(k.lo + 0x9e3779b97f4a7c15ULL)); }
 
 template <typename Key>
 class FlatMap {
  public:
-  // Builds from (key, run) pairs with distinct keys.
-  void Build(const std::vector<std::pair<Key, RuleRun>>& items) {
+  static constexpr uint32_t kEmpty = UINT32_MAX;  // not a valid value
+
+  // Builds from (key, value) pairs with distinct keys.
+  void Build(const std::vector<std::pair<Key, uint32_t>>& items) {
     size_t cap = 16;
-    while (cap < items.size() * 2) cap *= 2;
+    while (cap < items.size() + items.size() / 2) cap *= 2;  // load <= 2/3
     slots_.assign(cap, Slot{});
     mask_ = cap - 1;
-    for (const auto& [key, run] : items) {
+    for (const auto& [key, value] : items) {
       size_t i = KeyHash(key) & mask_;
-      while (slots_[i].run.count) i = (i + 1) & mask_;
-      slots_[i] = Slot{key, run};
+      while (slots_[i].value != kEmpty) i = (i + 1) & mask_;
+      slots_[i] = Slot{key, value};
     }
     size_ = items.size();
   }
 
-  // The run for key; empty if absent.
-  RuleRun Find(const Key& key) const {
-    if (!size_) return {};
+  // The value for key, stable until the next Build; null if absent.
+  const uint32_t* Find(const Key& key) const {
+    if (!size_) return nullptr;
     for (size_t i = KeyHash(key) & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
-      if (!s.run.count) return {};
-      if (s.key == key) return s.run;
+      if (s.value == kEmpty) return nullptr;
+      if (s.key == key) return &s.value;
     }
   }
 
@@ -59,7 +60,7 @@ class FlatMap {
  private:
   struct Slot {
     Key key{};
-    RuleRun run;  // count 0: empty slot
+    uint32_t value = kEmpty;
   };
   std::vector<Slot> slots_;
   size_t mask_ = 0, size_ = 0;

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <string_view>
 #include <vector>
 
 #include "rules/bpf.h"
@@ -26,32 +28,91 @@ struct TimeWindow {
   }
 };
 
+struct Rule;
+
 struct MatchRule {
   const FilterExpr* expr = nullptr;  // evaluated natively when set
-  const BpfFilter* bpf = nullptr;    // null: the rule has no filter
+  BpfFilter* bpf = nullptr;          // null: the rule has no filter
   TimeWindow window;
+  // What a match answers:
+  Rule* rule = nullptr;
+  uint64_t sample_id = 0;
+  std::string_view comment;  // must outlive the matcher
+  uint8_t sample_mode = 0;
 };
+
+// Whether a rule must run BPF on this link type (else FilterExpr answers).
+bool NeedsBpf(const FilterExpr* expr, uint16_t link_type);
 
 class LinkMatcher {
  public:
-  // Every bpf must be prepared for link_type.
-  LinkMatcher(uint16_t link_type, std::vector<MatchRule> rules);
+  // A matched rule's answer, in the cache line after its test data: with
+  // thousands of rules, memory latency, not computation, is the cost of a
+  // packet, so a match costs one pair of adjacent lines.
+  struct Label {
+    Rule* rule;
+    uint64_t sample_id;
+    uint64_t packets;  // matched through this matcher
+    uint32_t index;    // the rule's position
+    uint16_t comment_len;
+    uint8_t sample_mode;
+    bool external;  // the comment did not fit in text: text holds a pointer to it
+    char text[32];
+    std::string_view comment() const {
+      const char* p = text;
+      if (external) memcpy(&p, text, sizeof p);
+      return {p, comment_len};
+    }
+  };
 
-  // Index of the first rule that matches, or -1; rules with enabled[i] == 0
-  // are skipped (FILE: terms naming another input).
-  int32_t Match(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len, const char* enabled);
+  // Rules that NeedsBpf must have their bpf prepared for link_type; the
+  // others are compiled only if a packet too short to decode needs them.
+  LinkMatcher(uint16_t link_type, const std::vector<MatchRule>& rules);
+
+  // The first rule that matches, or null; rules with enabled[i] == 0 are
+  // skipped (FILE: terms naming another input).
+  Label* Match(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len, const char* enabled) {
+    int32_t i = MatchIndex(ts_ns, data, caplen, orig_len, enabled);
+    if (i < 0) return nullptr;
+    Label& l = slots_[static_cast<size_t>(i)].label;
+    ++l.packets;
+    return &l;
+  }
 
   uint16_t link_type() const { return link_type_; }
+  uint64_t packets(size_t rule) const { return slots_[rule].label.packets; }
   uint64_t indexed_packets() const { return indexed_; }
   uint64_t linear_packets() const { return linear_; }
   const RuleIndex& index() const { return index_; }
 
  private:
+  struct alignas(64) Slot {
+    TimeWindow window;
+    Primitive primitive;  // kPrimitive: the whole filter
+    enum Kind : uint8_t { kAll, kPrimitive, kExpr, kBpf } kind = kAll;
+    alignas(64) Label label;
+  };
+
+  int32_t MatchIndex(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
+                     const char* enabled);
   int32_t Linear(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
-                 const char* enabled) const;
+                 const char* enabled);
+  bool Test(uint32_t i, int64_t ts_ns, const PacketHeaders& h, const uint8_t* data, uint32_t caplen,
+            uint32_t orig_len, const char* enabled) const {
+    const Slot& r = slots_[i];
+    if (!enabled[i] || !r.window.Contains(ts_ns)) return false;
+    switch (r.kind) {
+      case Slot::kAll: return true;
+      case Slot::kPrimitive: return TestPrimitive(r.primitive, h);
+      case Slot::kExpr: return Evaluate(*rules_[i].expr, h);
+      case Slot::kBpf: return rules_[i].bpf->Matches(link_type_, data, caplen, orig_len);
+    }
+    return false;
+  }
 
   uint16_t link_type_;
   std::vector<MatchRule> rules_;
+  std::vector<Slot> slots_;
   bool native_ = false;  // headers of this link type decode
   HeaderDecoder decoder_;
   RuleIndex index_;

@@ -98,25 +98,27 @@ bool RuleSet::Add(Rule rule, std::string* err) {
   if (rule.sample == SampleMode::kFlow && rule.idle_timeout_ns <= 0)
     return fail("idle_timeout must be positive");
   if (rule.window.first_ns > rule.window.last_ns) return fail("start is after end");
+  if (rule.metadata.size() > 60000) return fail("metadata longer than 60000 bytes");  // pcapng options are < 64 KiB
   Entry e;
   if (!rule.filter.empty()) {
     e.bpf = std::make_unique<BpfFilter>(rule.filter);
-    std::string why;
-    // Check the syntax now (Ethernet), so a typo fails before anything is written;
-    // a filter meant for another link layer is checked when that one is met.
-    if (!e.bpf->Prepare(1, &why) && why.find("link") == std::string::npos)
-      return fail("invalid BPF filter '" + rule.filter + "': " + why);
-    for (uint16_t lt : prepared_)
-      if (!e.bpf->Prepare(lt, &why))
-        return fail("invalid BPF filter '" + rule.filter + "' for link type " + std::to_string(lt) + ": " +
-                    why);
     e.expr = std::make_unique<FilterExpr>();
     if (!ParseFilterExpr(rule.filter, e.expr.get())) e.expr.reset();
+    std::string why;
+    // Check the syntax now (Ethernet), so a typo fails before anything is
+    // written; a filter meant for another link layer is checked when that one
+    // is met. The subset FilterExpr evaluates needs no BPF program.
+    if (NeedsBpf(e.expr.get(), 1) && !e.bpf->Prepare(1, &why) && why.find("link") == std::string::npos)
+      return fail("invalid BPF filter '" + rule.filter + "': " + why);
+    for (uint16_t lt : prepared_)
+      if (NeedsBpf(e.expr.get(), lt) && !e.bpf->Prepare(lt, &why))
+        return fail("invalid BPF filter '" + rule.filter + "' for link type " + std::to_string(lt) + ": " + why);
   }
   if (rule.comment.empty()) SetSampleKey(&rule, rule.key.empty() ? rule.id : rule.key);
   e.serial = next_serial_++;
   e.rule = std::make_unique<Rule>(std::move(rule));
   by_id_[e.rule->id] = entries_.size();
+  rules_.push_back(e.rule.get());
   input_ok_.push_back(InputAllowed(*e.rule));
   entries_.push_back(std::move(e));
   Rebuild();
@@ -127,8 +129,10 @@ bool RuleSet::Remove(std::string_view id) {
   auto it = by_id_.find(std::string(id));
   if (it == by_id_.end()) return false;
   size_t i = it->second;
+  FoldCounts();  // while matcher positions still match entries_
   flows_.ForgetRule(entries_[i].serial);
   entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(i));
+  rules_.erase(rules_.begin() + static_cast<ptrdiff_t>(i));
   input_ok_.erase(input_ok_.begin() + static_cast<ptrdiff_t>(i));
   by_id_.clear();
   for (size_t j = 0; j < entries_.size(); ++j) by_id_[entries_[j].rule->id] = j;
@@ -140,7 +144,7 @@ bool RuleSet::Prepare(uint16_t link_type, std::string* err) {
   if (MatcherFor(link_type)) return true;
   for (Entry& e : entries_) {
     std::string why;
-    if (e.bpf && !e.bpf->Prepare(link_type, &why)) {
+    if (e.bpf && NeedsBpf(e.expr.get(), link_type) && !e.bpf->Prepare(link_type, &why)) {
       *err = DescribeRule(*e.rule) + ": invalid BPF filter '" + e.rule->filter + "' for link type " +
              std::to_string(link_type) + ": " + why;
       return false;
@@ -151,17 +155,36 @@ bool RuleSet::Prepare(uint16_t link_type, std::string* err) {
   return true;
 }
 
-void RuleSet::Rebuild() {
-  for (const auto& m : matchers_)
+void RuleSet::FoldCounts() {
+  for (const auto& m : matchers_) {
     indexed_before_ += m->indexed_packets(), linear_before_ += m->linear_packets();
+    for (size_t i = 0; i < entries_.size(); ++i) entries_[i].folded_packets += m->packets(i);
+  }
   matchers_.clear();
   last_ = nullptr;
-  for (uint16_t lt : prepared_) {
-    std::vector<MatchRule> rules;
-    rules.reserve(entries_.size());
-    for (const Entry& e : entries_) rules.push_back({e.expr.get(), e.bpf.get(), e.rule->window});
-    matchers_.push_back(std::make_unique<LinkMatcher>(lt, std::move(rules)));
+}
+
+void RuleSet::Rebuild() {
+  FoldCounts();
+  std::vector<MatchRule> rules;
+  rules.reserve(entries_.size());
+  for (const Entry& e : entries_) {
+    const Rule& r = *e.rule;
+    rules.push_back({e.expr.get(), e.bpf.get(), r.window, e.rule.get(), r.sample_id, r.comment,
+                     static_cast<uint8_t>(r.sample)});
   }
+  for (uint16_t lt : prepared_) matchers_.push_back(std::make_unique<LinkMatcher>(lt, rules));
+}
+
+void RuleSet::SyncPackets(size_t i) const {
+  uint64_t n = entries_[i].folded_packets;
+  for (const auto& m : matchers_) n += m->packets(i);
+  rules_[i]->packets = n;
+}
+
+const Rule& RuleSet::rule(size_t i) const {
+  SyncPackets(i);
+  return *rules_[i];
 }
 
 LinkMatcher* RuleSet::MatcherFor(uint16_t link_type) {
@@ -188,21 +211,21 @@ void RuleSet::SetInput(const std::string& path) {
 
 const Rule* RuleSet::Find(std::string_view id) const {
   auto it = by_id_.find(std::string(id));
-  return it == by_id_.end() ? nullptr : entries_[it->second].rule.get();
+  if (it == by_id_.end()) return nullptr;
+  SyncPackets(it->second);
+  return entries_[it->second].rule.get();
 }
 
 Verdict RuleSet::Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
                           uint32_t orig_len) {
   LinkMatcher* m = MatcherFor(link_type);
   if (!m) return {};
-  int32_t i = m->Match(ts_ns, data, caplen, orig_len, input_ok_.data());
-  if (i < 0) return {};
-  Entry& e = entries_[static_cast<size_t>(i)];
-  Rule& r = *e.rule;
-  ++r.packets;
-  Verdict v{&r, r.sample_id, r.comment};
-  if (r.sample == SampleMode::kFlow) FlowSample(e, link_type, ts_ns, data, caplen, &v);
-  if (r.sample == SampleMode::kWindow) WindowSampleOf(e, ts_ns, &v);
+  LinkMatcher::Label* l = m->Match(ts_ns, data, caplen, orig_len, input_ok_.data());
+  if (!l) return {};
+  Verdict v{l->rule, l->sample_id, l->comment()};
+  auto mode = static_cast<SampleMode>(l->sample_mode);
+  if (mode == SampleMode::kFlow) FlowSample(entries_[l->index], link_type, ts_ns, data, caplen, &v);
+  if (mode == SampleMode::kWindow) WindowSampleOf(entries_[l->index], ts_ns, &v);
   return v;
 }
 

@@ -42,7 +42,7 @@ struct Rule {
   std::string key;  // sample key (DESIGN §2), sensor prefix included
   uint64_t sample_id = 0;
   std::string comment;   // "<sampleID>,<metadata>"
-  uint64_t packets = 0;  // matched so far
+  uint64_t packets = 0;  // matched so far; RuleSet::rule() and Find() bring it up to date
 };
 
 // One rule's settings as a user gives them (a TOML [[rule]] table, the
@@ -120,7 +120,7 @@ class RuleSet {
                    uint32_t orig_len);
 
   size_t size() const { return entries_.size(); }
-  const Rule& rule(size_t i) const { return *entries_[i].rule; }
+  const Rule& rule(size_t i) const;
   const Rule* Find(std::string_view id) const;
   RuleSetStats stats() const;
   // Memory held by the indexes of every prepared link type (bytes).
@@ -137,17 +137,21 @@ class RuleSet {
     std::unique_ptr<BpfFilter> bpf;    // null: no filter
     std::unique_ptr<FilterExpr> expr;  // null: outside the subset libpcap-free evaluation knows
     uint32_t serial = 0;               // stable across Add/Remove: keys flows
+    uint64_t folded_packets = 0;       // matched by matchers since rebuilt
     WindowSample window;
   };
 
   LinkMatcher* MatcherFor(uint16_t link_type);
   void Rebuild();
+  void FoldCounts();
+  void SyncPackets(size_t i) const;
   bool InputAllowed(const Rule& rule) const;
   void FlowSample(Entry& e, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
                   Verdict* v);
   void WindowSampleOf(Entry& e, int64_t ts_ns, Verdict* v);
 
   std::vector<Entry> entries_;
+  std::vector<Rule*> rules_;  // entries_[i].rule, compact for the per-packet path
   std::unordered_map<std::string, size_t> by_id_;
   std::vector<char> input_ok_;
   std::string input_;

@@ -157,29 +157,32 @@ void RuleIndex::Build(const std::vector<IndexedRule>& rules) {
     }
   }
   *this = RuleIndex();
-  auto store = [&](const std::vector<uint32_t>& v) {
-    RuleRun run{static_cast<uint32_t>(pool_.size()), static_cast<uint32_t>(v.size())};
+  auto store = [&](const std::vector<uint32_t>& v) -> uint32_t {
+    if (v.empty()) return FlatMap<uint32_t>::kEmpty;
+    if (v.size() == 1) return v[0];
+    runs_.push_back({static_cast<uint32_t>(pool_.size()), static_cast<uint32_t>(v.size())});
     pool_.insert(pool_.end(), v.begin(), v.end());
-    return run;
+    return kRun | static_cast<uint32_t>(runs_.size() - 1);
   };
   // Buckets are sorted by (kind, depth, len): each group becomes one map.
   for (auto it = buckets.begin(); it != buckets.end();) {
     const IndexKey group = it->first;
-    std::vector<std::pair<uint64_t, RuleRun>> items64;
-    std::vector<std::pair<Key128, RuleRun>> items128;
+    std::vector<std::pair<uint32_t, uint32_t>> items32;
+    std::vector<std::pair<uint64_t, uint32_t>> items64;
+    std::vector<std::pair<Key128, uint32_t>> items128;
     for (; it != buckets.end() && it->first.kind == group.kind && it->first.depth == group.depth &&
            it->first.len == group.len;
          ++it) {
-      if (group.kind == KeyKind::kV6)
-        items128.push_back({it->first.value, store(it->second)});
-      else
-        items64.push_back({it->first.value.lo, store(it->second)});
+      uint32_t value = store(it->second);
+      if (group.kind == KeyKind::kV6) items128.push_back({it->first.value, value});
+      else if (group.kind == KeyKind::kMac) items64.push_back({it->first.value.lo, value});
+      else items32.push_back({static_cast<uint32_t>(it->first.value.lo), value});
     }
     Layer& layer = layers_[group.depth];
     if (group.kind != KeyKind::kMac) depths_ = std::max(depths_, group.depth + 1);
     switch (group.kind) {
       case KeyKind::kV4:
-        layer.v4.push_back({Mask4(group.len), {}}), layer.v4.back().map.Build(items64);
+        layer.v4.push_back({Mask4(group.len), {}}), layer.v4.back().map.Build(items32);
         break;
       case KeyKind::kV6:
         layer.v6.push_back({Mask6(group.len), {}}), layer.v6.back().map.Build(items128);
@@ -188,7 +191,7 @@ void RuleIndex::Build(const std::vector<IndexedRule>& rules) {
         macs_.Build(items64);
         break;
       case KeyKind::kPort:
-        layer.ports.Build(items64);
+        layer.ports.Build(items32);
         break;
     }
   }
@@ -238,11 +241,12 @@ void RuleIndex::Gather(const PacketHeaders& h, int64_t ts) {
     std::sort(time_hits_.begin(), time_hits_.end());
     if (!time_hits_.empty()) cursors_.push_back({time_hits_.data(), time_hits_.data() + time_hits_.size()});
   }
-  Add(always_);
+  if (always_ != FlatMap<uint32_t>::kEmpty) Add(&always_);
 }
 
 size_t RuleIndex::bytes() const {
-  size_t n = pool_.capacity() * sizeof(uint32_t) + macs_.bytes() + times_.size() * 36;
+  size_t n = pool_.capacity() * sizeof(uint32_t) + runs_.capacity() * sizeof(RuleRun) + macs_.bytes() +
+             times_.size() * 36;
   for (const Layer& l : layers_) {
     n += l.ports.bytes();
     for (const Prefix4& p : l.v4) n += p.map.bytes();

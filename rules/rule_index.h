@@ -64,14 +64,13 @@ class RuleIndex {
   }
 
   int max_depth() const { return depths_ - 1; }  // -1: no address/port index
-  size_t always_count() const { return always_.count; }
   size_t windowed_count() const { return times_.size(); }
   size_t bytes() const;
 
  private:
   struct Prefix4 {
     uint32_t mask;
-    FlatMap<uint64_t> map;
+    FlatMap<uint32_t> map;
   };
   struct Prefix6 {
     Key128 mask;
@@ -80,7 +79,12 @@ class RuleIndex {
   struct Layer {
     std::vector<Prefix4> v4;  // one per prefix length in use
     std::vector<Prefix6> v6;
-    FlatMap<uint64_t> ports;
+    FlatMap<uint32_t> ports;
+  };
+  // A map value: one rule's index, or kRun | an index into runs_.
+  static constexpr uint32_t kRun = 0x80000000;
+  struct RuleRun {  // pool_[offset, offset + count), ascending
+    uint32_t offset = 0, count = 0;
   };
   struct Cursor {
     const uint32_t* p;
@@ -88,8 +92,11 @@ class RuleIndex {
   };
 
   void Gather(const PacketHeaders& h, int64_t ts);
-  void Add(RuleRun run) {
-    if (run.count) cursors_.push_back({pool_.data() + run.offset, pool_.data() + run.offset + run.count});
+  void Add(const uint32_t* value) {
+    if (!value) return;
+    if (!(*value & kRun)) return cursors_.push_back({value, value + 1});
+    const RuleRun& run = runs_[*value & ~kRun];
+    cursors_.push_back({pool_.data() + run.offset, pool_.data() + run.offset + run.count});
   }
   void AddLayer(const Layer& index, const HeaderLayer& l);
 
@@ -97,7 +104,8 @@ class RuleIndex {
   int depths_ = 0;
   FlatMap<uint64_t> macs_;
   IntervalIndex times_;
-  RuleRun always_;
+  uint32_t always_ = FlatMap<uint32_t>::kEmpty;  // a map value, kEmpty if none
+  std::vector<RuleRun> runs_;
   std::vector<uint32_t> pool_;
   // Per-packet scratch, sized at Build: no allocation while matching.
   std::vector<Cursor> cursors_;
