@@ -83,6 +83,7 @@ const std::vector<Tool>& Tools() {
       {"split", "write one pcap per sample plus metadata.csv (-M in -O dir/)", RunSplit},
       {"sort", "sort by sampleID, then time, within a memory budget (-M in -s -W out)", RunSort},
       {"strip", "write the packets without labels, as pcap or pcapng (-M in -p -W out)", RunStrip},
+      {"plugins", "load plugin libraries with every check and describe them and their settings", RunPlugins},
   };
   return kTools;
 }

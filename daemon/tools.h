@@ -45,5 +45,6 @@ int RunSort(const Args& args);
 int RunStrip(const Args& args);
 int RunDaemon(const Args& args);
 int RunCtl(const Args& args);
+int RunPlugins(const Args& args);
 
 }  // namespace pcapml

@@ -319,3 +319,16 @@ def test_daemon_config_checks_plugin_settings(tmp_path):
     rules.write_text(rules.read_text() + f'[[plugin]]\nname = "dns"\npath = "{plugin("dns")}"\n')
     p = run("daemon", "--check-config", cfg, check=False)
     assert "the daemon takes [[plugin]] tables from its config" in p.stderr, p.stderr
+
+
+def test_plugins_command_describes_settings_and_refuses_stale_plugins():
+    p = run("plugins", plugin("tls_sni"), plugin("dns"), plugin("flow_position"))
+    assert p.stdout.startswith("pcapml speaks plugin interface version 1\n")
+    for line in ["tls_sni: labels TCP connections by the server name of their TLS ClientHello",
+                 '  idle_timeout (duration, default "5m"): forget a connection silent for this long',
+                 "dns: labels traffic to and from addresses by the DNS name that resolved to them",
+                 "  max_packets (integer, default 0): label only the first N packets of each flow (0: all)"]:
+        assert line in p.stdout.splitlines(), p.stdout
+    stale = os.path.join(PLUGINS, "testing", "test_echo_v999.so")
+    p = run("plugins", stale, check=False)
+    assert p.returncode == 1 and "built against plugin API version 999" in p.stderr
