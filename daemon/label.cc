@@ -43,7 +43,8 @@ class LabelJob {
 
   bool Open(std::string* err) {
     if (!out_.Open(opts_.write, err)) return false;
-    writer_.WriteSectionHeader({}, opts_.sensor_id.empty() ? "" : "sensor " + opts_.sensor_id);
+    // Directory mode writes each sample's packets together: say so.
+    writer_.WriteSectionHeader({}, opts_.sensor_id.empty() ? "" : "sensor " + opts_.sensor_id, !opts_.dir.empty());
     return true;
   }
 

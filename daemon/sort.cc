@@ -84,7 +84,7 @@ bool ReadRuns(const std::string& input, PacketSorter* sorter, SortCounts* counts
 bool WriteSorted(PacketSorter* sorter, const std::vector<Interface>& interfaces, uint64_t bytes,
                  OutputFile* out, std::string* err) {
   PcapngWriter writer(out);
-  writer.WriteSectionHeader();
+  writer.WriteSectionHeader({}, {}, /*grouped=*/true);
   // Every input interface, in input order, even those without packets.
   std::vector<uint32_t> ids;
   for (const Interface& i : interfaces)

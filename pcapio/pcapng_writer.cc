@@ -41,13 +41,14 @@ class BlockBuilder {
 
 }  // namespace
 
-void PcapngWriter::WriteSectionHeader(std::string_view hardware, std::string_view comment) {
+void PcapngWriter::WriteSectionHeader(std::string_view hardware, std::string_view comment, bool grouped) {
   BlockBuilder b(0x0A0D0D0A);
   b.Put32(0x1A2B3C4D);
   b.Put16(1);
   b.Put16(0);
   b.Put64(~uint64_t{0});  // section length unknown
   b.Option(1, comment);
+  if (grouped) b.Option(1, kGroupedComment);
   b.Option(2, hardware);
   b.Option(4, std::string_view("pcapml " PCAPML_VERSION));
   b.Finish(out_);

@@ -26,7 +26,12 @@ class PcapngWriter {
   explicit PcapngWriter(OutputFile* out) : out_(out) {}
 
   // Starts a section. `hardware` and `comment` are written when not empty.
-  void WriteSectionHeader(std::string_view hardware = {}, std::string_view comment = {});
+  // `grouped` promises that each sample's packets are contiguous in the
+  // section (directory mode, sort): kGroupedComment tells readers such as the
+  // Python sampler that one pass suffices.
+  void WriteSectionHeader(std::string_view hardware = {}, std::string_view comment = {},
+                          bool grouped = false);
+  static constexpr std::string_view kGroupedComment = "pcapml: grouped by sample";
 
   // Returns the interface id for key, writing its IDB the first time.
   uint32_t Interface(const InterfaceKey& key);

@@ -1,4 +1,5 @@
 """sampler(): a labeled pcapng file, one sample at a time."""
+import struct
 from itertools import repeat
 from operator import truediv
 
@@ -83,7 +84,30 @@ def _selector(labels, sids):
     return wanted
 
 
-def sampler(path, labels=None, sids=None, limit=None, grouped=False):
+GROUPED_COMMENT = b"pcapml: grouped by sample"
+
+
+def declares_grouped(path):
+    """True if the file's first section header carries pcapml's promise that
+    each sample's packets are contiguous (written by `pcapml -D` and `pcapml -s`)."""
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    if len(head) < 28 or head[:4] != b"\x0a\x0d\x0d\x0a":
+        return False
+    order = "<" if head[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
+    (blen,) = struct.unpack_from(order + "I", head, 4)
+    pos, end = 24, min(blen - 4, len(head))
+    while pos + 4 <= end:
+        code, olen = struct.unpack_from(order + "HH", head, pos)
+        if code == 0:
+            break
+        if code == 1 and head[pos + 4:pos + 4 + olen] == GROUPED_COMMENT:
+            return True
+        pos += 4 + ((olen + 3) & ~3)
+    return False
+
+
+def sampler(path, labels=None, sids=None, limit=None, grouped=None):
     """Yield the labeled samples of a pcap/pcapng file, one Sample at a time.
 
     Samples come in the order of their first packet. Packets without a pcapml
@@ -94,13 +118,16 @@ def sampler(path, labels=None, sids=None, limit=None, grouped=False):
         with the metadata string.
     sids:   sampleIDs to keep, e.g. a published test split.
     limit:  at most this many packets per sample (the first ones).
-    grouped: set True only for files that keep each sample's packets together
-        (`pcapml -D` and `pcapml -s` write such files). The file is then read
-        once, front to back; a sample that shows up again after another one
-        raises FormatError. Otherwise (the default) a first pass indexes where
+    grouped: True for files that keep each sample's packets together
+        (`pcapml -D` and `pcapml -s` write such files and say so in their
+        section header; None, the default, reads that promise). The file is
+        then read once, front to back; a sample that shows up again after
+        another one raises FormatError. Otherwise a first pass indexes where
         each sample's packets are, so any file works, in memory bounded by the
         largest sample plus 40 bytes per run of packets.
     """
+    if grouped is None:
+        grouped = declares_grouped(path)
     if limit is not None and limit < 1:
         raise ValueError("limit must be at least 1")
     return _samples(path, _selector(labels, sids), limit, grouped)
