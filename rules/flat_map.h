@@ -54,6 +54,11 @@ class FlatMap {
     }
   }
 
+  // Starts loading key's slot, so that several lookups wait for memory at once.
+  void Prefetch(const Key& key) const {
+    if (size_) __builtin_prefetch(&slots_[KeyHash(key) & mask_]);
+  }
+
   size_t size() const { return size_; }
   size_t bytes() const { return slots_.capacity() * sizeof(Slot); }
 

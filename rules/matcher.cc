@@ -51,7 +51,11 @@ int32_t LinkMatcher::MatchIndex(int64_t ts_ns, const uint8_t* data, uint32_t cap
     if (h.complete) {
       ++indexed_;
       return index_.FirstMatch(
-          h, ts_ns, [&](uint32_t i) { return Test(i, ts_ns, h, data, caplen, orig_len, enabled); });
+          h, ts_ns, [&](uint32_t i) { return Test(i, ts_ns, h, data, caplen, orig_len, enabled); },
+          [&](uint32_t i) {
+            __builtin_prefetch(&slots_[i]);
+            __builtin_prefetch(&slots_[i].label);
+          });
     }
   }
   ++linear_;

@@ -166,6 +166,7 @@ void RuleSet::FoldCounts() {
 
 void RuleSet::Rebuild() {
   FoldCounts();
+  if (prepared_.empty()) return;  // nothing to build: keeps loading n rules O(n)
   std::vector<MatchRule> rules;
   rules.reserve(entries_.size());
   for (const Entry& e : entries_) {

@@ -207,6 +207,7 @@ void RuleIndex::AddLayer(const Layer& index, const HeaderLayer& l) {
   const uint8_t *src, *dst;
   if (!index.v4.empty() && Ipv4Addresses(l, &src, &dst)) {
     uint32_t a = Load32(src), b = Load32(dst);
+    for (const Prefix4& p : index.v4) p.map.Prefetch(a & p.mask), p.map.Prefetch(b & p.mask);
     for (const Prefix4& p : index.v4) {
       Add(p.map.Find(a & p.mask));
       if ((a ^ b) & p.mask) Add(p.map.Find(b & p.mask));
@@ -222,6 +223,7 @@ void RuleIndex::AddLayer(const Layer& index, const HeaderLayer& l) {
   }
   uint16_t sport, dport;
   if (index.ports.size() && TransportPorts(l, kViaTcp | kViaUdp | kViaSctp, &sport, &dport)) {
+    index.ports.Prefetch(dport);
     Add(index.ports.Find(sport));
     if (sport != dport) Add(index.ports.Find(dport));
   }

@@ -43,10 +43,12 @@ class RuleIndex {
   void Build(const std::vector<IndexedRule>& rules);
 
   // Calls test(rule) on candidates in ascending order until it returns true;
-  // returns that rule or -1. headers must be complete to max_depth().
-  template <typename Test>
-  int32_t FirstMatch(const PacketHeaders& h, int64_t ts, Test&& test) {
+  // returns that rule or -1. prefetch(rule) is called first on the first
+  // candidate of each index hit. headers must be complete to max_depth().
+  template <typename Test, typename Prefetch>
+  int32_t FirstMatch(const PacketHeaders& h, int64_t ts, Test&& test, Prefetch&& prefetch) {
     Gather(h, ts);
+    for (const Cursor& c : cursors_) prefetch(*c.p);
     if (cursors_.size() == 1) {
       for (const uint32_t* p = cursors_[0].p; p != cursors_[0].end; ++p)
         if (test(*p)) return static_cast<int32_t>(*p);

@@ -3,7 +3,6 @@
 #include <toml++/toml.h>
 
 #include <charconv>
-#include <unordered_map>
 
 #include "base/units.h"
 #include "rules/legacy_rules.h"
@@ -189,15 +188,17 @@ bool ParseTomlRules(const std::string& path, std::string_view text, const std::s
              false;
   const toml::array* list = doc["rule"].as_array();
   if (!list || list->empty()) return *err = path + ": no rules (expected [[rule]] tables)", false;
-  std::unordered_map<std::string, std::string> first_line;
   for (const toml::node& n : *list) {
     const toml::table* t = n.as_table();
     if (!t) return *err = path + ":" + Line(n) + ": rule must be a table ([[rule]])", false;
     RuleReader reader(path, *t, err);
     RuleSpec spec;
     if (!reader.Read(&spec)) return false;
-    auto [it, fresh] = first_line.emplace(spec.id, Line(*t));
-    if (!fresh) return reader.Fail(*t, "duplicate id (first defined at line " + it->second + ")");
+    if (const Rule* first = rules->Find(spec.id)) {
+      bool here = first->source.rfind(path + ":", 0) == 0;
+      return reader.Fail(*t, "duplicate id (first defined at " +
+                                 (here ? "line " + first->source.substr(path.size() + 1) : first->source) + ")");
+    }
     Rule rule;
     std::string why;
     if (!BuildRule(std::move(spec), sensor_id, &rule, &why)) return reader.Fail(*t, why);
