@@ -2,8 +2,9 @@
 // run with pcap_offline_filter: libpcap's own semantics are the contract.
 // Compiled without libpcap's optimizer (as `tcpdump -O`): the optimizer has
 // known bugs that make a program disagree with its expression (e.g.
-// libpcap#945; "ether host X and host A or ip host A or B" misses src B on
-// libpcap 1.10), and it refuses filters that match nothing.
+// libpcap#945; on 1.10.3 "ether host X and host A or ip host A or B"
+// rejects a frame from B with ether host X), and it refuses filters that
+// match nothing.
 #pragma once
 
 #include <pcap/pcap.h>
