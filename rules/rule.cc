@@ -115,6 +115,8 @@ bool RuleSet::Add(Rule rule, std::string* err) {
         return fail("invalid BPF filter '" + rule.filter + "' for link type " + std::to_string(lt) + ": " + why);
   }
   if (rule.comment.empty()) SetSampleKey(&rule, rule.key.empty() ? rule.id : rule.key);
+  // Count what the current matchers saw while they still match entries_.
+  FoldCounts();
   e.serial = next_serial_++;
   e.rule = std::make_unique<Rule>(std::move(rule));
   by_id_[e.rule->id] = entries_.size();
