@@ -1,5 +1,6 @@
 #include "plugins/rule_chain.h"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <functional>
@@ -35,40 +36,39 @@ class SampleIdCache {
   std::vector<Slot> slots_ = std::vector<Slot>(kSlots);
 };
 
-// One plugin rule: its own one-rule RuleSet is the pre-filter.
+// The plugin side of one plugin rule: asks the instance and turns its label
+// into the packet's sample and comment.
 class PluginRule {
  public:
-  PluginRule(RuleSet filter, PluginInstance* instance)
-      : filter_(std::move(filter)), instance_(instance), key_(filter_.rule(0).key + "|"),
-        prefix_(key_.size()) {}
+  PluginRule(const Rule& rule, PluginInstance* instance)
+      : instance_(instance), key_(rule.key + "|"), prefix_(key_.size()) {}
 
-  RuleSet& filter() { return filter_; }
   size_t samples() const { return samples_.size(); }
 
-  Verdict Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len) {
-    Verdict v = filter_.Classify(link_type, ts_ns, data, caplen, orig_len);
-    if (!v.rule) return v;
+  // True, with *v completed, if the plugin labeled the packet; v->rule is
+  // this rule, matched by its filter.
+  bool Label(Verdict* v, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+             uint32_t orig_len) {
     DecodePacket(link_type, ts_ns, data, caplen, orig_len, &packet_);
     plugin::Label l;
-    if (instance_->Process(packet_, &l) != plugin::Result::kLabel) return {};
+    if (instance_->Process(packet_, &l) != plugin::Result::kLabel) return false;
     key_.resize(prefix_);
     key_.append(l.sample_key.empty() ? l.label : l.sample_key);
     bool is_new;
-    v.sample_id = cache_.Get(key_, &is_new);
-    if (is_new) samples_.insert(v.sample_id);
+    v->sample_id = cache_.Get(key_, &is_new);
+    if (is_new) samples_.insert(v->sample_id);
     char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v.sample_id);
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v->sample_id);
     comment_.assign(digits, end);
     comment_.push_back(',');
-    comment_.append(l.label).append(v.rule->metadata);  // the rule's ",key=value" meta
+    comment_.append(l.label).append(v->rule->metadata);  // the rule's ",key=value" meta
     for (uint32_t i = 0; i < l.field_count; ++i)
       comment_.append(",").append(l.fields[i].key).append("=").append(l.fields[i].value);
-    v.comment = comment_;
-    return v;
+    v->comment = comment_;
+    return true;
   }
 
  private:
-  RuleSet filter_;
   PluginInstance* instance_;
   plugin::Packet packet_;
   std::string key_;  // "<rule key>|" then the packet's part
@@ -101,79 +101,45 @@ RuleChain::~RuleChain() = default;
 RuleChain::RuleChain(RuleChain&&) noexcept = default;
 RuleChain& RuleChain::operator=(RuleChain&&) noexcept = default;
 
-bool RuleChain::Build(RuleSet rules, const PluginSet& plugins, SampleOptions options, std::string* err) {
-  stages_.clear();
+bool RuleChain::Build(RuleSet rules, const PluginSet& plugins, std::string* err) {
+  rules_ = std::move(rules);
+  plugin_rules_.clear();
   plugins_ = &plugins;
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const Rule& r = rules.rule(i);
-    if (r.plugin.empty()) {
-      if (stages_.empty() || !stages_.back().rules) stages_.push_back({std::make_unique<RuleSet>(options), nullptr});
-      if (!stages_.back().rules->Add(r, err)) return false;
-      continue;
-    }
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    const Rule& r = rules_.rule(i);
+    if (r.plugin.empty()) continue;
     PluginInstance* instance = plugins.Find(r.plugin);
     if (!instance)
       return *err = DescribeRule(r) + ": no plugin '" + r.plugin +
                     "' is loaded (give a [[plugin]] table or --plugin PATH)",
              false;
-    RuleSet filter(SampleOptions{1});
-    if (!filter.Add(r, err)) return false;
-    stages_.push_back({nullptr, std::make_unique<PluginRule>(std::move(filter), instance)});
+    plugin_rules_.push_back({&r, i, std::make_unique<PluginRule>(r, instance)});
   }
   return true;
 }
 
-bool RuleChain::Prepare(uint16_t link_type, std::string* err) {
-  for (Stage& s : stages_)
-    if (!(s.rules ? s.rules->Prepare(link_type, err) : s.plugin->filter().Prepare(link_type, err))) return false;
-  return true;
-}
-
-void RuleChain::SetInput(const std::string& path) {
-  for (Stage& s : stages_) (s.rules ? *s.rules : s.plugin->filter()).SetInput(path);
-}
-
-Verdict RuleChain::Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-                            uint32_t orig_len) {
-  for (Stage& s : stages_) {
-    Verdict v = s.rules ? s.rules->Classify(link_type, ts_ns, data, caplen, orig_len)
-                        : s.plugin->Classify(link_type, ts_ns, data, caplen, orig_len);
-    if (v.rule) return v;
+// v's rule matched first. While it is a plugin rule whose plugin has no
+// opinion, the first match among the rules after it is the answer.
+Verdict RuleChain::AskPlugins(Verdict v, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                              uint32_t orig_len) {
+  while (v.rule) {
+    auto p = std::find_if(plugin_rules_.begin(), plugin_rules_.end(),
+                          [&](const PluginRuleRef& r) { return r.rule == v.rule; });
+    if (p == plugin_rules_.end() || p->plugin->Label(&v, link_type, ts_ns, data, caplen, orig_len)) return v;
+    v = rules_.ClassifyFrom(p->index + 1, link_type, ts_ns, data, caplen, orig_len);
   }
-  return {};
+  return v;
 }
 
 std::vector<const Rule*> RuleChain::rules() const {
   std::vector<const Rule*> out;
-  for (const Stage& s : stages_) {
-    const RuleSet& set = s.rules ? *s.rules : s.plugin->filter();
-    for (size_t i = 0; i < set.size(); ++i) out.push_back(&set.rule(i));
-  }
+  for (size_t i = 0; i < rules_.size(); ++i) out.push_back(&rules_.rule(i));
   return out;
-}
-
-size_t RuleChain::size() const { return rules().size(); }
-
-RuleSetStats RuleChain::stats() const {
-  RuleSetStats sum;
-  for (const Stage& s : stages_) {
-    if (!s.rules) continue;
-    RuleSetStats st = s.rules->stats();
-    sum.indexed_packets += st.indexed_packets;
-    sum.linear_packets += st.linear_packets;
-    sum.flows.started += st.flows.started;
-    sum.flows.expired += st.flows.expired;
-    sum.flows.evicted += st.flows.evicted;
-    sum.flows.active += st.flows.active;
-    sum.window_samples += st.window_samples;
-  }
-  return sum;
 }
 
 size_t RuleChain::plugin_samples() const {
   size_t n = 0;
-  for (const Stage& s : stages_)
-    if (s.plugin) n += s.plugin->samples();
+  for (const PluginRuleRef& p : plugin_rules_) n += p.plugin->samples();
   return n;
 }
 

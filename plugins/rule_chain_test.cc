@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "plugins/testing/test_packets.h"
 #include "rules/sample_id.h"
@@ -99,6 +100,26 @@ TEST_F(RuleChainTest, AnEarlierRuleWinsOverAPluginRule) {
   EXPECT_EQ(Comment({"10.0.0.1", "10.0.0.2", 1, 2, 17, 0, 0, {}}), Id("all-udp") + ",udp");
   EXPECT_EQ(Comment({"10.0.0.1", "10.0.0.2", 1, 2, 6, 0, 0, {}}), Id("echo|echo") + ",echo");
   EXPECT_EQ(plugins_.Find("test_echo")->counts().in, 1u);
+}
+
+TEST_F(RuleChainTest, AFlowKeepsItsSampleWhetherAPluginPassedItOnOrNot) {
+  // The plugin's filter matches some packets of the flow (payload byte 1):
+  // those reach the flow rule after the plugin's no opinion, the others
+  // directly. Both must get the one sample of the flow.
+  std::string err;
+  ASSERT_TRUE(Load("[[rule]]\nid = 'echo'\nplugin = 'test_echo'\nfilter = 'udp[8] = 1'\n"
+                   "[[rule]]\nid = 'flows'\nlabel = 'f'\nsample = 'flow'\nfilter = 'udp'\n"
+                   "[[plugin]]\nname = 'test_echo'\npath = '" + kEcho + "'\nevery = 1000\n",
+                   &err))
+      << err;
+  std::set<std::string> comments;
+  for (int i = 0; i < 6; ++i) {
+    Segment s{"10.0.0.1", "10.0.0.2", 5000, 53, 17, 0, 0, {static_cast<uint8_t>(i % 2)}};
+    comments.insert(Comment(s, 1'700'000'000'000'000'000 + i));
+  }
+  ASSERT_EQ(comments.size(), 1u);
+  EXPECT_EQ(*comments.begin(), Id("flows|17 10.0.0.1 5000 10.0.0.2 53|1700000000000000000") + ",f");
+  EXPECT_EQ(plugins_.Find("test_echo")->counts().no_opinion, 3u);
 }
 
 TEST_F(RuleChainTest, ARuleNamingNoLoadedPluginIsAnError) {

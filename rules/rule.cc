@@ -115,8 +115,6 @@ bool RuleSet::Add(Rule rule, std::string* err) {
         return fail("invalid BPF filter '" + rule.filter + "' for link type " + std::to_string(lt) + ": " + why);
   }
   if (rule.comment.empty()) SetSampleKey(&rule, rule.key.empty() ? rule.id : rule.key);
-  // Count what the current matchers saw while they still match entries_.
-  FoldCounts();
   e.serial = next_serial_++;
   e.rule = std::make_unique<Rule>(std::move(rule));
   by_id_[e.rule->id] = entries_.size();
@@ -160,7 +158,8 @@ bool RuleSet::Prepare(uint16_t link_type, std::string* err) {
 void RuleSet::FoldCounts() {
   for (const auto& m : matchers_) {
     indexed_before_ += m->indexed_packets(), linear_before_ += m->linear_packets();
-    for (size_t i = 0; i < entries_.size(); ++i) entries_[i].folded_packets += m->packets(i);
+    // Add has appended entries_ the matcher does not know yet.
+    for (size_t i = 0; i < std::min(entries_.size(), m->size()); ++i) entries_[i].folded_packets += m->packets(i);
   }
   matchers_.clear();
   last_ = nullptr;
@@ -221,9 +220,22 @@ const Rule* RuleSet::Find(std::string_view id) const {
 
 Verdict RuleSet::Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
                           uint32_t orig_len) {
+  return ClassifyWith(input_ok_.data(), link_type, ts_ns, data, caplen, orig_len);
+}
+
+Verdict RuleSet::ClassifyFrom(size_t first, uint16_t link_type, int64_t ts_ns, const uint8_t* data,
+                              uint32_t caplen, uint32_t orig_len) {
+  if (first >= entries_.size()) return {};
+  from_ok_.assign(input_ok_.begin(), input_ok_.end());
+  std::fill(from_ok_.begin(), from_ok_.begin() + static_cast<ptrdiff_t>(first), 0);
+  return ClassifyWith(from_ok_.data(), link_type, ts_ns, data, caplen, orig_len);
+}
+
+Verdict RuleSet::ClassifyWith(const char* enabled, uint16_t link_type, int64_t ts_ns, const uint8_t* data,
+                              uint32_t caplen, uint32_t orig_len) {
   LinkMatcher* m = MatcherFor(link_type);
   if (!m) return {};
-  LinkMatcher::Label* l = m->Match(ts_ns, data, caplen, orig_len, input_ok_.data());
+  LinkMatcher::Label* l = m->Match(ts_ns, data, caplen, orig_len, enabled);
   if (!l) return {};
   Verdict v{l->rule, l->sample_id, l->comment()};
   auto mode = static_cast<SampleMode>(l->sample_mode);

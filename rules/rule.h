@@ -118,6 +118,11 @@ class RuleSet {
   // warmed up (a new flow reuses an old flow's buffers).
   Verdict Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
                    uint32_t orig_len);
+  // As Classify, with only the rules from position `first` on: a plugin
+  // rule that had no opinion hands the packet on (plugins/rule_chain.h).
+  // O(size()) per call.
+  Verdict ClassifyFrom(size_t first, uint16_t link_type, int64_t ts_ns, const uint8_t* data,
+                       uint32_t caplen, uint32_t orig_len);
 
   size_t size() const { return entries_.size(); }
   const Rule& rule(size_t i) const;
@@ -149,11 +154,14 @@ class RuleSet {
   void FlowSample(Entry& e, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
                   Verdict* v);
   void WindowSampleOf(Entry& e, int64_t ts_ns, Verdict* v);
+  Verdict ClassifyWith(const char* enabled, uint16_t link_type, int64_t ts_ns, const uint8_t* data,
+                       uint32_t caplen, uint32_t orig_len);
 
   std::vector<Entry> entries_;
   std::vector<Rule*> rules_;  // entries_[i].rule, compact for the per-packet path
   std::unordered_map<std::string, size_t> by_id_;
   std::vector<char> input_ok_;
+  std::vector<char> from_ok_;  // ClassifyFrom's input_ok_
   std::string input_;
   std::vector<uint16_t> prepared_;
   std::vector<std::unique_ptr<LinkMatcher>> matchers_;

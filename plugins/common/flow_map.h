@@ -64,13 +64,10 @@ inline void AppendConnectionSuffix(const Key& k, int64_t start_ns, std::string* 
 template <typename State>
 class FlowMap {
  public:
-  explicit FlowMap(size_t capacity) : capacity_(capacity ? capacity : 1) {
-    size_t buckets = 16;
-    while (buckets < 2 * capacity_) buckets *= 2;
-    heads_.assign(buckets, kNone);
-  }
+  explicit FlowMap(size_t capacity) : capacity_(capacity ? capacity : 1) {}
 
   State* Find(const Key& key, int64_t now_ns) {
+    if (heads_.empty()) return nullptr;
     uint32_t i = Lookup(key, Hash(key));
     if (i == kNone) return nullptr;
     Touch(i, now_ns);
@@ -80,6 +77,11 @@ class FlowMap {
   // A fresh (Reset) entry for key, which must not be present. When the
   // table is full, the least recently seen entry makes room.
   State& Insert(const Key& key, int64_t now_ns) {
+    if (heads_.empty()) {  // on first use: a plugin whose filter matches nothing costs no memory
+      size_t buckets = 16;
+      while (buckets < 2 * capacity_) buckets *= 2;
+      heads_.assign(buckets, kNone);
+    }
     uint32_t i;
     if (entries_.size() < capacity_) {
       i = static_cast<uint32_t>(entries_.size());

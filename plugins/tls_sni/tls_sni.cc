@@ -61,6 +61,7 @@ Result TlsSni::Waiting(const plugin::Packet& p, bool src_is_low, const Key& key,
   }
   std::string_view name;
   auto* bytes = reinterpret_cast<const uint8_t*>(c.hello.data());
+  if (!scratch_) scratch_.reset(new uint8_t[kMaxHello]);  // on first use
   switch (ParseClientHello(bytes, c.hello.size(), scratch_.get(), &name)) {
     case HelloStatus::kNeedMore:
       if (c.hello.size() >= s_.max_hello_bytes) c.phase = Phase::kIgnored;

@@ -29,7 +29,7 @@ bool ReadSettings(const plugin::Config& config, Settings* s, std::string* err);
 
 class TlsSni : public plugin::Instance {
  public:
-  explicit TlsSni(Settings s) : s_(std::move(s)), conns_(s_.max_connections), scratch_(new uint8_t[kMaxHello]) {}
+  explicit TlsSni(Settings s) : s_(std::move(s)), conns_(s_.max_connections) {}
   plugin::Result Process(const plugin::Packet& p, plugin::Label* label) override;
   void Tick(int64_t now_ns) override { conns_.ExpireIdle(now_ns, s_.idle_timeout_ns); }
   size_t connections() const { return conns_.size(); }
