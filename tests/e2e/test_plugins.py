@@ -332,3 +332,44 @@ def test_plugins_command_describes_settings_and_refuses_stale_plugins():
     stale = os.path.join(PLUGINS, "testing", "test_echo_v999.so")
     p = run("plugins", stale, check=False)
     assert p.returncode == 1 and "built against plugin API version 999" in p.stderr
+
+
+def test_the_readme_plugin_builds_loads_and_labels(tmp_path):
+    """The complete plugin of README "Writing a plugin", built with its CMake."""
+    from conftest import SOURCE
+
+    readme = open(os.path.join(SOURCE, "README.md")).read()
+    section = readme.split("## Writing a plugin", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```cpp\n", 1)[1].split("```", 1)[0]
+    cmake = section.split("```cmake\n", 1)[1].split("```", 1)[0]
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "payload_prefix.cc").write_text(code)
+    (src / "CMakeLists.txt").write_text(cmake)
+    build = tmp_path / "build"
+    for cmd in (["cmake", "-S", src, "-B", build, f"-DPCAPML_INCLUDE_DIR={SOURCE}/plugins"],
+                ["cmake", "--build", build]):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+    so = build / "payload_prefix.so"
+    assert "prefix (string, default \"GET \"): the bytes a payload must start with" in run("plugins", so).stdout
+
+    from scapy.all import IP, TCP, Ether, wrpcap
+    payloads = [b"POST /upload HTTP/1.1\r\n", b"GET / HTTP/1.1\r\n", b"", b"POST"]
+    wrpcap(str(tmp_path / "http.pcap"), [Ether() / IP(src="10.0.0.1", dst="10.0.0.2") /
+                                         TCP(sport=40000, dport=80, flags="PA") / p for p in payloads])
+    rules = write_rules(tmp_path, f"""[[rule]]
+id = "requests"
+plugin = "payload_prefix"
+filter = "tcp port 80"
+
+[[plugin]]
+name = "payload_prefix"
+path = "{so}"
+prefix = "POST "
+label = "upload"
+""")
+    out = tmp_path / "out.pcapng"
+    run("label", "-P", tmp_path / "http.pcap", "-L", rules, "-W", out, "--keep-unmatched")
+    labels = [r[0].split(",", 1)[1] if r[0] else "" for r in tshark(out, "frame.comment")]
+    assert labels == ["upload", "", "", ""]
