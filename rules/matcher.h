@@ -80,6 +80,7 @@ class LinkMatcher {
   }
 
   uint16_t link_type() const { return link_type_; }
+  size_t size() const { return slots_.size(); }
   uint64_t packets(size_t rule) const { return slots_[rule].label.packets; }
   uint64_t indexed_packets() const { return indexed_; }
   uint64_t linear_packets() const { return linear_; }
