@@ -24,6 +24,9 @@ bool Tokenize(std::string_view s, std::vector<Token>* out) {
   size_t i = 0;
   while (i < s.size()) {
     char c = s[i];
+    // libpcap reads a C string, so text after a NUL is not what it compiled;
+    // and strchr below matches NUL, which made this loop spin forever.
+    if (c == '\0') return false;
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
       ++i;
       continue;

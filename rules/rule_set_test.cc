@@ -129,6 +129,26 @@ TEST(RuleSetTest, AddAndRemoveAtRunTime) {
   EXPECT_EQ(set.size(), 1u);
 }
 
+// The daemon's run-time rules: an empty set prepared first, rules added and
+// ended while packets flow; counts survive the rebuilds.
+TEST(RuleSetTest, PreparedEmptyThenAddedAndCounted) {
+  RuleSet set;
+  std::string err;
+  ASSERT_TRUE(set.Prepare(1, &err));
+  std::vector<uint8_t> p(14 + 28, 0);
+  p[12] = 0x08, p[14] = 0x45, p[14 + 9] = 17, p[14 + 22] = 0x1b, p[14 + 23] = 0x58;  // udp dst port 7000
+  EXPECT_FALSE(set.Classify(1, kT0, p.data(), 42, 42).rule);
+  Rule r = MakeRule("run-3", "udp port 7000", {kT0, TimeWindow().last_ns});
+  ASSERT_TRUE(set.Add(std::move(r), &err)) << err;
+  EXPECT_FALSE(set.Classify(1, kT0 - 1, p.data(), 42, 42).rule);  // before it was added
+  EXPECT_EQ(set.Classify(1, kT0, p.data(), 42, 42).rule->id, "run-3");
+  ASSERT_TRUE(set.Add(MakeRule("other", "tcp"), &err)) << err;
+  EXPECT_EQ(set.Classify(1, kT0 + 1, p.data(), 42, 42).rule->id, "run-3");
+  EXPECT_EQ(set.Find("run-3")->packets, 2u);
+  ASSERT_TRUE(set.Remove("other"));
+  EXPECT_EQ(set.rule(0).packets, 2u);
+}
+
 TEST(RuleSetTest, LegacyBoundsAndComment) {
   RuleSet set;
   std::string err;
