@@ -4,7 +4,8 @@
 // packets between 65536 hosts of 198.18.0.0/16 and 198.19.0.0/16 with
 // random ports. Rule sets end with a catch-all so every packet is labeled.
 // Counters: rss_MiB is the process's resident memory after building the
-// rule set, index_KiB what the indexes hold, linear_BPF the old cost.
+// rule set (process-wide: memory earlier benchmarks freed may still count),
+// index_KiB what the indexes hold. BM_LinearBpf is the old cost.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
