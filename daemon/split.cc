@@ -44,7 +44,7 @@ struct Sample {
   uint16_t link_type;
   uint32_t header_snaplen;  // as written in the file header
   uint32_t snaplen;         // what its packets need
-  std::string_view label() const { return metadata.substr(0, metadata.find(',')); }
+  std::string_view label() const { return std::string_view(metadata).substr(0, metadata.find(',')); }
 };
 
 struct SplitCounts {
