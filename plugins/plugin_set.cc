@@ -21,7 +21,9 @@ std::string PathOf(const PluginSpec& spec) {
 
 void PluginInstance::Tick(int64_t now_ns) {
   instance_->Tick(now_ns);
-  next_tick_ = now_ns + kTickNs;
+  // Timestamps come from the input and may be near the end of int64.
+  next_tick_ = now_ns > std::numeric_limits<int64_t>::max() - kTickNs ? std::numeric_limits<int64_t>::max()
+                                                                       : now_ns + kTickNs;
 }
 
 bool PluginInstance::ValidLabel(const plugin::Label& l) {

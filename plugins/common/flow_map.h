@@ -60,6 +60,14 @@ inline void AppendConnectionSuffix(const Key& k, int64_t start_ns, std::string* 
   out->append(std::to_string(start_ns));
 }
 
+// now_ns - then_ns, saturated: packet times come from the input and may lie
+// anywhere in int64, where the plain difference overflows.
+inline int64_t ElapsedNs(int64_t now_ns, int64_t then_ns) {
+  int64_t d;
+  if (__builtin_sub_overflow(now_ns, then_ns, &d)) return now_ns > then_ns ? INT64_MAX : INT64_MIN;
+  return d;
+}
+
 // State needs a Reset() that clears it but may keep its buffers.
 template <typename State>
 class FlowMap {
@@ -111,7 +119,7 @@ class FlowMap {
 
   // Removes the entries not seen for longer than idle_ns.
   void ExpireIdle(int64_t now_ns, int64_t idle_ns) {
-    while (head_ != kNone && now_ns - entries_[head_].last_ns > idle_ns) Remove(head_);
+    while (head_ != kNone && ElapsedNs(now_ns, entries_[head_].last_ns) > idle_ns) Remove(head_);
   }
 
   size_t size() const { return size_; }

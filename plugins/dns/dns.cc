@@ -60,7 +60,7 @@ Result Dns::Learn(const plugin::Packet& p) {
     Address* a = addresses_.Find(key, p.ts_ns);
     if (!a) a = &addresses_.Insert(key, p.ts_ns);
     int64_t ttl = std::clamp<int64_t>(int64_t{d.ttl} * 1'000'000'000, s_.min_ttl_ns, s_.max_ttl_ns);
-    a->expires_ns = p.ts_ns + ttl;
+    a->expires_ns = p.ts_ns > INT64_MAX - ttl ? INT64_MAX : p.ts_ns + ttl;  // ttl >= 0; times come from the input
     a->name.assign(name);
     a->label.assign(l ? std::string_view(*l) : name);
   }
