@@ -14,6 +14,14 @@ namespace {
 
 bool IsVlanTpid(uint16_t t) { return t == 0x8100 || t == 0x88a8 || t == 0x9100; }
 
+// now_ns - then_ns, saturated: packet times come from the input and may lie
+// anywhere in int64, where the plain difference overflows.
+int64_t ElapsedNs(int64_t now_ns, int64_t then_ns) {
+  int64_t d;
+  if (__builtin_sub_overflow(now_ns, then_ns, &d)) return now_ns > then_ns ? INT64_MAX : INT64_MIN;
+  return d;
+}
+
 // The network header's offset and protocol (as an ethertype); false if the
 // link layer is unknown or the packet is not IP.
 bool FindNetwork(uint16_t link_type, const uint8_t* d, uint32_t n, uint32_t* off, uint16_t* ethertype) {
@@ -141,13 +149,13 @@ void AppendFlowSuffix(const FlowKey& key, int64_t start_ns, std::string* out) {
 
 FlowTable::Flow& FlowTable::Touch(const FlowKey& key, int64_t ts_ns, int64_t idle_ns, bool* is_new) {
   // Flows idle for longer than their timeout end here (oldest first).
-  while (head_ != kNone && ts_ns - flows_[head_].last_ns > flows_[head_].idle_ns) {
+  while (head_ != kNone && ElapsedNs(ts_ns, flows_[head_].last_ns) > flows_[head_].idle_ns) {
     Remove(head_);
     ++stats_.expired;
   }
   uint64_t hash = HashKey(key);
   uint32_t f = Find(key, hash);
-  if (f != kNone && ts_ns - flows_[f].last_ns > idle_ns) {  // idle, not yet swept
+  if (f != kNone && ElapsedNs(ts_ns, flows_[f].last_ns) > idle_ns) {  // idle, not yet swept
     Remove(f);
     ++stats_.expired;
     f = kNone;

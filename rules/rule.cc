@@ -18,8 +18,10 @@ void FormatComment(uint64_t sample_id, std::string_view metadata, std::string* o
 }
 
 int64_t WindowStart(int64_t ts_ns, int64_t window_ns) {
-  int64_t r = ts_ns % window_ns;
-  return ts_ns - (r < 0 ? r + window_ns : r);
+  int64_t r = ts_ns % window_ns, start;
+  // The first window of int64 time starts before its beginning: clamp.
+  if (__builtin_sub_overflow(ts_ns, r < 0 ? r + window_ns : r, &start)) return INT64_MIN;
+  return start;
 }
 
 }  // namespace
