@@ -105,6 +105,20 @@ bool PacketReader::Open(const std::string& path, std::string* err) {
     return false;
   }
   buf_.resize(kChunk);
+  return ReadFileHeader(err);
+}
+
+bool PacketReader::OpenMemory(const std::string& name, const uint8_t* data, size_t size, std::string* err) {
+  path_ = name;
+  buf_.assign(data, data + size);
+  end_ = size;
+  file_size_ = size;
+  eof_ = true;  // Fill never reads
+  return ReadFileHeader(err);
+}
+
+bool PacketReader::ReadFileHeader(std::string* err) {
+  const std::string& path = path_;
   if (!Fill(4, err)) {
     if (!err->empty()) return false;
     if (end_ == 0) return *err = path + ": empty file, not a pcap or pcapng file", false;

@@ -52,6 +52,9 @@ class PacketReader {
 
   // Opens a file ("-" is standard input) and reads its header.
   bool Open(const std::string& path, std::string* err);
+  // Reads a copy of `data` instead of a file (`name` stands for the path in
+  // errors): the fuzz targets, whose buffer is then exactly the input.
+  bool OpenMemory(const std::string& name, const uint8_t* data, size_t size, std::string* err);
 
   // Reads the next packet. Data and comment stay valid until the next call.
   // On kError, *err names the byte offset at fault.
@@ -70,6 +73,7 @@ class PacketReader {
   static constexpr uint32_t kMaxBlock = 64u << 20;
 
  private:
+  bool ReadFileHeader(std::string* err);
   bool Fill(size_t need, std::string* err);
   Status NextPcap(Packet* packet, std::string* err);
   Status NextPcapng(Packet* packet, std::string* err);

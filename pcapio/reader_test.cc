@@ -268,6 +268,27 @@ TEST(Reader, DamagedBlocksNameTheirOffset) {
   fs::remove(bad);
 }
 
+// The in-memory path (fuzz targets) reads like the file, cut or whole.
+TEST(Reader, OpenMemoryReadsLikeTheFile) {
+  std::string src = TempPath("memory.pcapng");
+  WriteCapture(src, SamplePackets(4));
+  auto bytes = ReadBytes(src);
+  for (size_t n : {bytes.size(), bytes.size() - 3, size_t{0}}) {
+    WriteBytes(src, bytes, n);
+    ReadResult want = ReadAll(src);
+    PacketReader reader;
+    std::string err;
+    std::vector<std::string> comments;
+    if (reader.OpenMemory(src, bytes.data(), n, &err)) {
+      Packet p;
+      while (reader.Next(&p, &err) == PacketReader::Status::kPacket) comments.emplace_back(p.comment);
+    }
+    EXPECT_EQ(comments, want.comments) << "first " << n << " bytes";
+    EXPECT_EQ(err, want.err) << "first " << n << " bytes";
+  }
+  fs::remove(src);
+}
+
 TEST(Reader, RejectsGarbageAndEmptyFiles) {
   std::string path = TempPath("garbage");
   std::vector<uint8_t> junk(100, 'x');
