@@ -166,14 +166,14 @@ int LabelDirectory(const LabelOptions& o) {
 
 int LabelCapture(const LabelOptions& o) {
   std::string err;
-  RuleSet rules(SampleOptions{o.max_flows});
+  RuleSet rules(SampleOptions{o.max_flows, /*count_windows=*/true});
   if (!LoadRules({o.labels}, o.sensor_id, &rules, &err)) return Fail(err);
   std::vector<PluginSpec> specs;  // --plugin PATH first: a [[plugin]] table may configure it
   for (const std::string& p : o.plugins) specs.push_back({"", p, "--plugin " + p, {}});
   PluginSet plugins;
   RuleChain chain;
   if (!ReadPluginTablesOfRules({o.labels}, &specs, &err) || !plugins.Load(specs, &err) ||
-      !chain.Build(std::move(rules), plugins, SampleOptions{o.max_flows}, &err))
+      !chain.Build(std::move(rules), plugins, SampleOptions{o.max_flows, /*count_windows=*/true}, &err))
     return Fail(err);
   std::error_code ec;
   LabelJob job(o);

@@ -113,8 +113,9 @@ TEST(FlowTableTest, TableIsBoundedAndCountsEvictions) {
   EXPECT_EQ(big.stats().flows.evicted, 0u);
 }
 
-TEST(FlowTableTest, WindowSamplesAlignToTheEpoch) {
-  RuleSet set;
+// One rule, sample = "window" of 60 s, matching every packet.
+RuleSet WindowRules(SampleOptions options) {
+  RuleSet set(options);
   RuleSpec spec;
   spec.id = "all";
   spec.label = "x";
@@ -122,16 +123,33 @@ TEST(FlowTableTest, WindowSamplesAlignToTheEpoch) {
   spec.window_ns = 60 * kSecond;
   Rule r;
   std::string err;
-  ASSERT_TRUE(BuildRule(spec, "s", &r, &err)) << err;
-  ASSERT_TRUE(set.Add(std::move(r), &err)) << err;
-  ASSERT_TRUE(set.Prepare(1, &err));
+  EXPECT_TRUE(BuildRule(spec, "s", &r, &err)) << err;
+  EXPECT_TRUE(set.Add(std::move(r), &err)) << err;
+  EXPECT_TRUE(set.Prepare(1, &err)) << err;
+  return set;
+}
+
+TEST(FlowTableTest, WindowSamplesAlignToTheEpoch) {
+  RuleSet set = WindowRules(SampleOptions{.count_windows = true});
   uint8_t p[14] = {};
   int64_t start = (kT0 / (60 * kSecond)) * 60 * kSecond;
   auto id = [&](int64_t ts) { return set.Classify(1, ts, p, 14, 14).sample_id; };
   EXPECT_EQ(id(start + 1), SampleId("s/all|" + std::to_string(start)));
   EXPECT_EQ(id(start + 60 * kSecond - 1), id(start));
   EXPECT_EQ(id(start + 60 * kSecond), SampleId("s/all|" + std::to_string(start + 60 * kSecond)));
+  EXPECT_EQ(id(start + 2), id(start));  // back to a window seen before: not a new sample
   EXPECT_EQ(set.stats().window_samples, 2u);
+}
+
+// The daemon's rule sets keep no window IDs (they would grow for months) but label alike.
+TEST(FlowTableTest, WindowsUncountedLabelAlike) {
+  RuleSet counted = WindowRules(SampleOptions{.count_windows = true});
+  RuleSet uncounted = WindowRules(SampleOptions{});
+  uint8_t p[14] = {};
+  for (int64_t ts = kT0; ts < kT0 + 3600 * kSecond; ts += 7 * kSecond)
+    ASSERT_EQ(uncounted.Classify(1, ts, p, 14, 14).sample_id, counted.Classify(1, ts, p, 14, 14).sample_id);
+  EXPECT_EQ(counted.stats().window_samples, 60u + (kT0 % (60 * kSecond) != 0));
+  EXPECT_EQ(uncounted.stats().window_samples, 0u);
 }
 
 }  // namespace

@@ -88,7 +88,7 @@ std::string DescribeRule(const Rule& rule) {
   return (rule.source.empty() ? "" : rule.source + ": ") + "rule '" + rule.id + "'";
 }
 
-RuleSet::RuleSet(SampleOptions options) : flows_(options.max_flows) {}
+RuleSet::RuleSet(SampleOptions options) : flows_(options.max_flows), count_windows_(options.count_windows) {}
 RuleSet::~RuleSet() = default;
 RuleSet::RuleSet(RuleSet&&) noexcept = default;
 RuleSet& RuleSet::operator=(RuleSet&&) noexcept = default;
@@ -274,7 +274,7 @@ void RuleSet::WindowSampleOf(Entry& e, int64_t ts_ns, Verdict* v) {
     scratch_.append(std::to_string(start));
     w.sample_id = SampleId(scratch_);
     FormatComment(w.sample_id, e.rule->metadata, &w.comment);
-    windows_seen_.insert(std::to_string(e.serial) + "|" + std::to_string(start));
+    if (count_windows_) windows_seen_.insert(w.sample_id);
   }
   v->sample_id = w.sample_id;
   v->comment = w.comment;

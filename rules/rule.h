@@ -83,13 +83,17 @@ struct Verdict {
 
 struct SampleOptions {
   size_t max_flows = 1 << 18;  // flows tracked at once; the least recent is evicted beyond
+  // Keep the IDs of the window samples seen, for RuleSetStats::window_samples
+  // (8 bytes and a hash node per window per rule: for offline runs, not for a
+  // daemon that runs for months).
+  bool count_windows = false;
 };
 
 struct RuleSetStats {
   uint64_t indexed_packets = 0;  // classified through the indexes
   uint64_t linear_packets = 0;   // classified by trying BPF rule by rule
   FlowStats flows;
-  uint64_t window_samples = 0;  // distinct (rule, window) samples seen
+  uint64_t window_samples = 0;  // distinct (rule, window) samples seen, with count_windows
 };
 
 class RuleSet {
@@ -169,7 +173,8 @@ class RuleSet {
   uint64_t indexed_before_ = 0, linear_before_ = 0;  // counts of matchers rebuilt since
   uint32_t next_serial_ = 0;
   FlowTable flows_;
-  std::unordered_set<std::string> windows_seen_;
+  bool count_windows_;
+  std::unordered_set<uint64_t> windows_seen_;  // sample IDs, with count_windows
   std::string scratch_;
 };
 
