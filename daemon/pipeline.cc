@@ -1,6 +1,8 @@
 #include "daemon/pipeline.h"
 
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -49,11 +51,21 @@ std::string DescribeRuntimeRule(const Rule& r) {
 }
 
 Pipeline::Pipeline(const DaemonConfig& config, Metrics* metrics, RotatingSink::CompletedFn on_complete)
-    : config_(config), metrics_(metrics), sink_(config.output, config.sensor_id, std::move(on_complete)) {}
+    : config_(config),
+      metrics_(metrics),
+      sink_(config.output, config.sensor_id, std::move(on_complete)),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 Pipeline::~Pipeline() {
   std::string err;
   Stop(&err);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void Pipeline::Wake() {
+  uint64_t one = 1;
+  if (wake_fd_ >= 0 && write(wake_fd_, &one, sizeof one) < 0) {
+  }  // EAGAIN: the counter is already non-zero, the thread wakes anyway
 }
 
 bool Pipeline::Open(std::string* err) {
@@ -86,6 +98,7 @@ void Pipeline::ReplaceRules(std::unique_ptr<RuleChain> rules) {
   std::lock_guard<std::mutex> lock(mu_);
   next_rules_ = std::move(rules);
   updates_.store(true);
+  Wake();
 }
 
 std::string Pipeline::OnPipeline(std::function<std::string(RuleSet&)> fn) {
@@ -95,6 +108,7 @@ std::string Pipeline::OnPipeline(std::function<std::string(RuleSet&)> fn) {
   if (finished_.load()) return "error the daemon is stopping";
   jobs_.push_back(job);
   updates_.store(true);
+  Wake();
   if (!jobs_done_.wait_for(lock, std::chrono::seconds(2), [&] { return job->done; }))
     return "error pipeline busy, try again";
   return job->answer;
@@ -149,6 +163,7 @@ int Pipeline::Wait(int64_t now_ns) {
   std::vector<pollfd> fds;
   std::vector<Source*> polled;
   int64_t timeout_ns = 50000000;
+  if (wake_fd_ >= 0) fds.push_back({wake_fd_, POLLIN, 0}), polled.push_back(nullptr);
   for (const auto& s : sources_) {
     if (s->fd() >= 0) fds.push_back({s->fd(), POLLIN, 0}), polled.push_back(s.get());
     if (int64_t due = s->DueNs(); due > 0) timeout_ns = std::min(timeout_ns, std::max<int64_t>(due - now_ns, 0));
@@ -159,8 +174,15 @@ int Pipeline::Wait(int64_t now_ns) {
     return 0;
   }
   int n = poll(fds.data(), fds.size(), static_cast<int>(timeout_ns / 1000000));
-  for (size_t i = 0; n > 0 && i < fds.size(); ++i)
-    if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) polled[i]->OnPollError(now_ns);
+  for (size_t i = 0; n > 0 && i < fds.size(); ++i) {
+    if (!polled[i]) {  // the wake-up: reset the counter
+      uint64_t count;
+      if (fds[i].revents & POLLIN && read(wake_fd_, &count, sizeof count) < 0) {
+      }
+    } else if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+      polled[i]->OnPollError(now_ns);
+    }
+  }
   return n;
 }
 
@@ -246,6 +268,7 @@ void Pipeline::Run() {
 
 bool Pipeline::Stop(std::string* err) {
   stop_.store(true);
+  Wake();
   if (thread_.joinable()) thread_.join();
   *err = close_error_;
   return close_error_.empty();

@@ -64,6 +64,7 @@ class Pipeline {
   void TakeUpdates();
   void Publish();
   int Wait(int64_t now_ns);
+  void Wake();  // ends the packet thread's wait for packets (hand-over, stop)
   bool PrepareLinkType(uint16_t link_type);
 
   DaemonConfig config_;
@@ -96,6 +97,7 @@ class Pipeline {
   std::string current_file_;
   std::thread thread_;
   std::string close_error_;
+  int wake_fd_;  // eventfd in the packet thread's poll set: requests are served at once, not at its timeout
 };
 
 int64_t WallClockNs();
