@@ -16,11 +16,14 @@ namespace {
 
 constexpr size_t kMaxRequest = 4096;
 
-// One client connection: reads lines, answers each.
+// One client connection: reads lines, answers each. `live` counts the open ones.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(stream_protocol::socket socket, const ControlServer::Handler& handler)
-      : socket_(std::move(socket)), handler_(handler), buf_(kMaxRequest) {}
+  Session(stream_protocol::socket socket, const ControlServer::Handler& handler, std::shared_ptr<size_t> live)
+      : socket_(std::move(socket)), handler_(handler), buf_(kMaxRequest), live_(std::move(live)) {
+    ++*live_;
+  }
+  ~Session() { --*live_; }
 
   void Read() {
     auto self = shared_from_this();
@@ -51,6 +54,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const ControlServer::Handler& handler_;
   asio::streambuf buf_;
   std::string out_;
+  std::shared_ptr<size_t> live_;
 };
 
 }  // namespace
@@ -92,7 +96,15 @@ bool ControlServer::Start(const std::string& path, std::string* err) {
 void ControlServer::Accept() {
   acceptor_->async_accept([this](boost::system::error_code ec, stream_protocol::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), handler_)->Read();
+    if (!ec && *sessions_ >= kMaxSessions) {
+      // Refused with one line; a blocking write of a few bytes into a fresh socket's buffer.
+      boost::system::error_code ignored;
+      asio::write(socket, asio::buffer(std::string("error too many control connections (") +
+                                       std::to_string(kMaxSessions) + " open)\n"),
+                  ignored);
+    } else if (!ec) {
+      std::make_shared<Session>(std::move(socket), handler_, sessions_)->Read();
+    }
     Accept();
   });
 }

@@ -8,6 +8,8 @@
 //   status          key=value lines
 // `pcapml ctl` is its client. Requests are at most 4 KiB; anything else gets
 // an error and the connection stays usable (or is closed when too long).
+// At most kMaxSessions connections are open at once; one more gets an error
+// line and is closed.
 #pragma once
 
 #include <functional>
@@ -30,12 +32,15 @@ class ControlServer {
   ~ControlServer();
   bool Start(const std::string& path, std::string* err);
 
+  static constexpr size_t kMaxSessions = 64;
+
  private:
   void Accept();
   std::string path_;
   boost::asio::io_context& io_;
   Handler handler_;
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
+  std::shared_ptr<size_t> sessions_ = std::make_shared<size_t>(0);  // open connections
 };
 
 // Splits a request line at tabs.

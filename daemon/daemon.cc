@@ -27,6 +27,10 @@ namespace fs = std::filesystem;
 namespace pcapml {
 namespace {
 
+// Run-time rules active at once (each holds a compiled filter): bounds what a
+// control-socket client can make the daemon keep.
+constexpr size_t kMaxRuntimeRules = 10000;
+
 std::vector<std::string> SplitLines(const std::string& text);
 
 void Log(const std::string& message) { fprintf(stderr, "pcapml daemon: %s\n", message.c_str()); }
@@ -268,6 +272,8 @@ std::vector<std::string> Daemon::AddRule(const std::vector<std::string>& f) {
     }
   }
   if (spec.id.empty() || spec.label.empty()) return {"error add needs id= and label="};
+  if (runtime_rules_ >= kMaxRuntimeRules)
+    return {"error " + std::to_string(kMaxRuntimeRules) + " run-time rules are active: end some first"};
   if (!ParseSampleMode(sample, &spec.sample)) return {"error sample must be rule, flow or window"};
   spec.source = "control socket";
   spec.window.first_ns = WallClockNs();
