@@ -38,10 +38,11 @@ for t in "${targets[@]}"; do
   if nice -n 10 "$build/fuzz/fuzz_$t" "${args[@]}" "$work/corpus" "fuzz/corpus/$t" >"$work/log.txt" 2>&1; then
     status=ok
   else
-    status="CRASH (see $work/log.txt; reproducer: $(ls -t "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* 2>/dev/null | head -1))"
+    reproducer=$(ls -t "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* 2>/dev/null | head -1 || true)
+    status="CRASH (see $work/log.txt; reproducer: $reproducer)"
     failed+=("$t")
   fi
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log.txt")
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log.txt" || true)
   echo "$t: ${seconds}s, ${runs:-?} executions, $status"
 done
 [ ${#failed[@]} -eq 0 ] || { echo "crashes in: ${failed[*]}"; exit 1; }

@@ -110,6 +110,30 @@ TEST(PluginLoaderTest, FilesOrDirectoriesWritableByOthersAreRefused) {
   fs::remove_all(dir);
 }
 
+// Settings are kept as TOML text; keys with quotes, backslashes or control
+// characters must read back as they were (toml++ 3.3 writes x' as 'x'').
+TEST(PluginSetTest, SettingsWithOddKeysReadBackExactly) {
+  LoadedPlugin p;
+  std::string err;
+  ASSERT_TRUE(LoadPlugin(kEcho, "test_echo", &p, &err)) << err;
+  auto specs = Specs("[[plugin]]\nname = 'test_echo'\n"
+                     "table = { \"x'\" = \"y'\", 'a\"b' = 'c\\d', \"t\\tab\" = \"\\u0001\", \"\" = \"é\" }\n"
+                     "tags = [\"it's\", \"q\\\"\"]\n");
+  ASSERT_EQ(specs.size(), 1u);
+  plugin::Config config;
+  ASSERT_TRUE(BuildPluginConfig(*p.info, specs[0], &config, &err)) << err;
+  std::vector<std::pair<std::string, std::string>> table;
+  std::vector<std::string> tags;
+  for (const auto& v : config.values) {
+    if (v.key == "table") table = v.map;
+    if (v.key == "tags") tags = v.list;
+  }
+  std::vector<std::pair<std::string, std::string>> want = {
+      {"", "é"}, {"a\"b", "c\\d"}, {"t\tab", "\x01"}, {"x'", "y'"}};
+  EXPECT_EQ(table, want);
+  EXPECT_EQ(tags, (std::vector<std::string>{"it's", "q\""}));
+}
+
 TEST(PluginSetTest, SettingsAreCheckedAgainstTheConfigTable) {
   std::string err;
   {

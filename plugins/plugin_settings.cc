@@ -1,6 +1,7 @@
 #include "plugins/plugin_settings.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 
@@ -20,14 +21,59 @@ using plugin::ConfigValue;
 
 int Line(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
 
+// A TOML basic string: keys are always written this way, because toml++
+// 3.3 writes a key holding a ' as a literal key that does not parse back
+// (found by fuzz_toml_rules).
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char esc[8];
+      snprintf(esc, sizeof esc, "\\u%04X", c);
+      out += esc;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+void WriteValue(const toml::node& value, std::string* out) {
+  if (const toml::table* t = value.as_table()) {
+    *out += "{";
+    bool first = true;
+    for (auto&& [k, v] : *t) {
+      *out += first ? " " : ", ";
+      first = false;
+      *out += Quoted(k.str()) + " = ";
+      WriteValue(v, out);
+    }
+    *out += first ? "}" : " }";
+  } else if (const toml::array* a = value.as_array()) {
+    *out += "[";
+    for (size_t i = 0; i < a->size(); ++i) {
+      if (i) *out += ", ";
+      WriteValue(*a->get(i), out);
+    }
+    *out += "]";
+  } else if (const toml::value<std::string>* str = value.as_string()) {
+    *out += Quoted(str->get());
+  } else {  // numbers, booleans, dates and times: toml++ writes them as TOML
+    std::ostringstream text;
+    value.visit([&](const auto& v) { text << v; });
+    *out += text.str();
+  }
+}
+
 // The setting as a one-key TOML document, so defaults (TOML text) and user
 // values take one validation path.
 std::string AsToml(std::string_view key, const toml::node& value) {
-  toml::table t;
-  t.insert(key, value);
-  std::ostringstream out;
-  out << t;
-  return out.str();
+  std::string out = Quoted(key) + " = ";
+  WriteValue(value, &out);
+  return out;
 }
 
 bool ReadOne(const toml::table& t, const std::string& file, const std::string& base_dir, PluginSpec* spec,
