@@ -16,13 +16,16 @@ pcapml=$PWD/build/pcapml
 config=config/sample/daemon.toml
 rm -rf out/daemon && mkdir -p out/daemon
 
-echo "== pcapml daemon --config $config"
-$pcapml daemon --config $config &
+# The config's metrics port, or the next free one if something else holds it.
+port=9431
+while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && [ $port -lt 9530 ]; do port=$((port + 1)); done
+echo "== pcapml daemon --config $config --metrics-listen 127.0.0.1:$port"
+$pcapml daemon --config $config --metrics-listen 127.0.0.1:$port &
 daemon=$!
 trap 'kill $daemon 2>/dev/null || true' EXIT
 sleep 1
-echo "== metrics while it runs: http://127.0.0.1:9431/metrics"
-if exec 3<>/dev/tcp/127.0.0.1/9431; then
+echo "== metrics while it runs: http://127.0.0.1:$port/metrics"
+if exec 3<>/dev/tcp/127.0.0.1/$port; then
   printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
   grep -E '^pcapml_(packets|files|rules)' <&3 || true
   exec 3<&-

@@ -292,9 +292,18 @@ def test_systemd_unit_verifies_and_is_hardened(tmp_path):
 
 
 def test_run_sh_end_to_end():
-    p = subprocess.run([os.path.join(SOURCE, "run.sh")], capture_output=True, text=True, timeout=600)
+    # With the config's metrics port taken, run.sh moves to a free one (--metrics-listen).
+    blocker = socket.socket()
+    try:
+        blocker.bind(("127.0.0.1", 9431))
+        blocker.listen()
+    except OSError:
+        pass  # taken already: the same case
+    with blocker:
+        p = subprocess.run([os.path.join(SOURCE, "run.sh")], capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
     assert "pcapml_packets_received_total" in p.stdout and "results: out/daemon/" in p.stdout
+    assert re.search(r"--metrics-listen 127\.0\.0\.1:(?!9431\b)\d+", p.stdout), p.stdout
     files = completed_files(os.path.join(SOURCE, "out", "daemon"))
     assert len(files) == 3 and len(comments(files)) == 52
 
