@@ -1,5 +1,6 @@
 #include "daemon/config.h"
 
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -43,14 +44,15 @@ class TableReader {
   bool Number(const char* key, double* out) {
     const toml::node* n = Use(key);
     if (!n) return true;
-    if (auto v = n->value<double>(); v && *v >= 0) return *out = *v, true;
+    if (auto v = n->value<double>(); v && std::isfinite(*v) && *v >= 0) return *out = *v, true;
     return Fail(n, std::string(key) + " must be a non-negative number");
   }
   // Sizes: an integer (bytes) or a string with a unit ("1GiB").
   bool Bytes(const char* key, uint64_t* out) {
     const toml::node* n = Use(key);
     if (!n) return true;
-    if (auto v = n->value<int64_t>(); v && *v >= 0) return *out = static_cast<uint64_t>(*v), true;
+    // Only integers: toml++ 3.3 casts a float such as 1e76 to int64_t unchecked (UB; found by fuzz_daemon_config).
+    if (n->is_integer() && n->as_integer()->get() >= 0) return *out = static_cast<uint64_t>(n->as_integer()->get()), true;
     std::string why;
     if (n->is_string() && ParseBytes(n->as_string()->get(), out, &why)) return true;
     return Fail(n, std::string(key) + ": " + (why.empty() ? "expected a size like 64MiB" : why));
@@ -59,7 +61,7 @@ class TableReader {
   bool Seconds(const char* key, int64_t* out) {
     const toml::node* n = Use(key);
     if (!n) return true;
-    if (auto v = n->value<int64_t>(); v && *v >= 0) return *out = *v, true;
+    if (n->is_integer() && n->as_integer()->get() >= 0) return *out = n->as_integer()->get(), true;
     int64_t ns;
     std::string why;
     if (n->is_string() && ParseDuration(n->as_string()->get(), &ns, &why) && ns >= 0)

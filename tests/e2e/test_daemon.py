@@ -111,6 +111,16 @@ def test_check_config_names_file_line_and_key(tmp_path):
     bad.write_text(cfg.read_text().replace(RULES, str(tmp_path / "missing.csv")))
     p = run("daemon", "--config", bad, check=False)
     assert p.returncode == 1 and "missing.csv" in p.stderr
+    # Numbers out of their type or range: one error line naming the key (a float
+    # snaplen once reached an unchecked float-to-integer cast; fuzz_daemon_config).
+    for key, value in [("snaplen", "1.48e76"), ("snaplen", "1.5"), ("speed", "inf"), ("speed", "nan"),
+                       ("speed", "-1.0")]:
+        bad.write_text(cfg.read_text().replace("[rules]", f"{key} = {value}\n[rules]", 1))
+        line_no = bad.read_text().splitlines().index(f"{key} = {value}") + 1
+        p = run("daemon", "--check-config", bad, check=False)
+        assert p.returncode == 1 and p.stderr.startswith(f"pcapml: {bad}:{line_no}:") and key in p.stderr, \
+            (key, value, p.stderr)
+        assert len(p.stderr.splitlines()) == 1, p.stderr
 
 
 def wait_metric(port, name, at_least, timeout=10, **labels):
