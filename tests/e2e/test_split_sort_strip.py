@@ -170,6 +170,8 @@ def test_sort_orders_by_sample_then_time_with_tiny_memory(tmp_path, lab):
     a, b = tmp_path / "a.pcapng", tmp_path / "b.pcapng"
     p = run("-M", src, "-s", "-W", a, "--memory", "16KiB", "--stats")
     assert "runs spilled" in p.stderr and " 0 runs spilled" not in p.stderr
+    unlabeled = sum(1 for x in pk if x[3] == "")
+    assert f"{len(pk)} packets read and written, 4 samples, {unlabeled} unlabeled" in p.stderr, p.stderr
     run("sort", "--input", src, "--write", b)
     assert a.read_bytes() == b.read_bytes()
     expect = sorted(range(len(pk)), key=lambda i: (pk[i][3] == "", int(pk[i][3].split(",")[0] or 0), pk[i][1], i))
