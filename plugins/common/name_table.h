@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "plugins/pcapml_plugin.h"
+
 namespace pcapml::plugin_common {
 
 constexpr size_t kMaxName = 255;
@@ -80,5 +82,27 @@ class NameTable {
   Entries exact_, suffix_;
   std::string any_;
 };
+
+// The settings both name plugins take: names (the table above), unknown =
+// "name" | "ignore", sample = "connection" | "label", name_field.
+struct NamingSettings {
+  NameTable names;
+  bool label_unknown = true;   // unknown = "name": a name the table lacks labels as itself
+  bool per_connection = true;  // sample = "connection": one sample per connection
+  std::string name_field;      // also write the name as this field; "" = no
+};
+
+inline bool ReadNamingSettings(const plugin::Config& config, NamingSettings* s, std::string* err) {
+  if (!s->names.Build(config.Map("names"), err)) return *err = "names: " + *err, false;
+  std::string unknown = config.String("unknown"), sample = config.String("sample");
+  if (unknown != "name" && unknown != "ignore") return *err = "unknown must be \"name\" or \"ignore\"", false;
+  if (sample != "connection" && sample != "label") return *err = "sample must be \"connection\" or \"label\"", false;
+  s->label_unknown = unknown == "name";
+  s->per_connection = sample == "connection";
+  s->name_field = config.String("name_field");
+  if (s->name_field.find_first_of(",=\r\n") != std::string::npos)
+    return *err = "name_field must not contain ',', '=' or line breaks", false;
+  return true;
+}
 
 }  // namespace pcapml::plugin_common

@@ -7,15 +7,7 @@ namespace pcapml::dns {
 using plugin::Result;
 
 bool ReadSettings(const plugin::Config& config, Settings* s, std::string* err) {
-  if (!s->names.Build(config.Map("names"), err)) return *err = "names: " + *err, false;
-  std::string unknown = config.String("unknown"), sample = config.String("sample");
-  if (unknown != "name" && unknown != "ignore") return *err = "unknown must be \"name\" or \"ignore\"", false;
-  if (sample != "connection" && sample != "label") return *err = "sample must be \"connection\" or \"label\"", false;
-  s->label_unknown = unknown == "name";
-  s->per_connection = sample == "connection";
-  s->name_field = config.String("name_field");
-  if (s->name_field.find_first_of(",=\r\n") != std::string::npos)
-    return *err = "name_field must not contain ',', '=' or line breaks", false;
+  if (!plugin_common::ReadNamingSettings(config, s, err)) return false;
   s->min_ttl_ns = config.DurationNs("min_ttl");
   s->max_ttl_ns = config.DurationNs("max_ttl");
   s->idle_timeout_ns = config.DurationNs("idle_timeout");

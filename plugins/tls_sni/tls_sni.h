@@ -15,14 +15,11 @@
 
 namespace pcapml::tls_sni {
 
-struct Settings {
-  plugin_common::NameTable names;
-  bool label_unknown = true;      // unknown = "name": a name the table lacks labels as itself
-  bool per_connection = true;     // sample = "connection": one sample per connection
+struct Settings : plugin_common::NamingSettings {
+  Settings() { name_field = "sni"; }
   int64_t idle_timeout_ns = 300'000'000'000;
   size_t max_connections = 65536;
   size_t max_hello_bytes = 16384;
-  std::string name_field = "sni";  // also write the name as a field; "" = no
 };
 
 bool ReadSettings(const plugin::Config& config, Settings* s, std::string* err);
