@@ -90,13 +90,12 @@ bool WriteSorted(PacketSorter* sorter, const std::vector<Interface>& interfaces,
   for (const Interface& i : interfaces)
     ids.push_back(writer.Interface({i.name, i.link_type, i.snaplen, i.filter}));
   Progress progress("sort: merging");
-  uint64_t n = 0, done = 0;
-  bool any = false;
-  uint64_t last = 0;
+  uint64_t n = 0, done = 0, last = 0;
   bool ok = sorter->Merge(
       [&](const SortedPacket& p) {
-        if (!p.key.unlabeled() && (!any || p.key.sample != last)) ++counts->samples;
-        any = true, last = p.key.sample;
+        // Labeled packets come first, grouped by sample: count where the sample changes.
+        if (!p.key.unlabeled() && (counts->samples == 0 || p.key.sample != last)) ++counts->samples;
+        last = p.key.sample;
         writer.WritePacket(ids[p.interface], p.key.ts_ns, p.data, p.caplen, p.orig_len, p.comment);
         done += p.caplen + p.comment.size();
         progress.Update(done, counts->bytes, ++n);
