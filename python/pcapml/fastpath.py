@@ -1,12 +1,19 @@
 """The two hot loops: index a file (scan) and read its packets (read_runs).
 
 Both take the common block inline: a little-endian EPB on an interface with
-nanosecond timestamps whose first option is the same comment as the packet
-before. One struct call reads the previous block's trailer and this block's
-header; one slice comparison checks the comment. Everything else (other blocks,
-a new comment, the end of the buffer) goes to Reader.block(), the careful path.
-The loops are inlined because, at about a microsecond a packet, any function
-call per packet would show in the figures of bench/sampler_bench.py.
+nanosecond timestamps whose options are exactly the comment of the packet
+before and opt_endofopt. Everything else (other blocks, a new comment, the end
+of the buffer) goes to Reader.block(), the careful path, so both share one
+definition of the format.
+
+One struct call per packet reads the end of the block before (its comment,
+opt_endofopt and trailer) together with this block's header; the block's length
+then says where its own comment must start. So a packet's comment is checked by
+the next packet's struct call, and the last packet of a loop by one slice
+comparison after it; a packet whose comment turns out different is taken back
+and left to the careful path. The loops are inlined because, at about a
+microsecond a packet, any function call or integer operation per packet shows
+in the figures of bench/sampler_bench.py.
 
 A run is a stretch of consecutive packets with the same comment (and, when
 reading, the same link type): the unit both loops hand back.
@@ -14,18 +21,29 @@ reading, the same link type): the unit both loops hand back.
 import struct
 from array import array
 
-# Previous trailer, type, length, interface, time high, time low, captured length.
-_u7 = struct.Struct("<7I").unpack_from
-_u5 = struct.Struct("<4I8xI").unpack_from  # the same without the time, for the index pass
+_u7 = struct.Struct("<7I").unpack_from  # trailer, type, length, interface, time high, low, captured
 _u32 = struct.Struct("<I").unpack_from
 _NO_RUN = object()  # a comment value no packet has
+_FUSED = {}  # k4 -> the read and index loops' struct calls for a comment option of k4 - 4 bytes
 
 
-def _fast_key(comment, section):
-    """(bytes the fast loops compare at the first option, their length) for a comment."""
-    if comment is None or section.order != "<" or len(comment) > 0xFFFF:
-        return None, 0  # never equal to a slice: such packets take the careful path
-    return b"\x01\x00" + len(comment).to_bytes(2, "little") + comment, len(comment) + 4
+def _fast_key(rd, comment):
+    """(the bytes a run's blocks end their options with, their length, the two fused
+    struct calls) for a comment; the reader keeps enough bytes before each block."""
+    if comment is None or rd.section.order != "<" or len(comment) > 0xFFFF:
+        rd.keep = 4
+        return None, 0, None, None  # never equal to what the loops read: the careful path
+    tail = (b"\x01\x00" + len(comment).to_bytes(2, "little") + comment
+            + bytes(-len(comment) % 4) + bytes(4))  # opt_comment, padding, opt_endofopt
+    k4 = len(tail)
+    rd.keep = k4 + 4
+    fused = _FUSED.get(k4)
+    if fused is None:
+        # The block before: its comment and opt_endofopt (k4 bytes), its trailer;
+        # this block: type, length, interface, time high, time low, captured length.
+        fused = _FUSED[k4] = (struct.Struct(f"<{k4}s7I").unpack_from,
+                              struct.Struct(f"<{k4}s4I8xI").unpack_from)
+    return tail, k4, *fused
 
 
 class Index:
@@ -50,25 +68,35 @@ class Index:
 def scan(rd, lookup):
     """Pass 1: index the file from rd.pos to its end without copying any packet."""
     index = Index(rd.sections)
-    key, cur, k, fif = _NO_RUN, None, 0, -1
+    key, tail, k4, fif, u6 = _NO_RUN, None, 0, -1, None
     section = start = stop = idx = count = 0
-    buf, pos, u5 = rd.buf, rd.pos, _u5
-    prev = _u32(buf, pos - 4)[0]
     while True:
-        end, k4 = len(buf), k + 4
-        lim, first = end - 28, pos
-        while pos <= lim:
-            t, bt, bl, ifid, cl = u5(buf, pos - 4)
-            nxt = pos + bl
-            if t != prev or bt != 6 or ifid != fif or nxt > end:
-                break
-            o = pos + (cl + 31 & -4)  # the first option: after the 28-byte header and padded data
-            if o + k4 > nxt or buf[o:o + k] != cur:
-                break
-            prev, pos = bl, nxt
-            count += 1
-        if pos != first:
-            stop = rd.base + pos
+        buf, pos = rd.buf, rd.pos
+        prev = _u32(buf, pos - 4)[0]
+        c = pos - k4 - 4  # where the block before has its comment, if it is the run's
+        if tail is not None and c >= 0:
+            end = len(buf)
+            lim, endk, d0, d3 = end - k4 - 28, end - k4 - 4, k4 + 32, k4 + 35
+            n0, cm = count, tail
+            while c <= lim:
+                cm, t, bt, bl, ifid, cl = u6(buf, c)
+                if cm != tail:
+                    break
+                nc = c + bl
+                if t != prev or bt != 6 or ifid != fif or nc > endk or not d0 <= bl - cl <= d3 or bl & 3:
+                    break
+                prev, c = bl, nc
+                count += 1
+            else:
+                if buf[c:c + k4] != tail:  # the last block's own comment: nothing reads it after
+                    cm = None
+            pos = c + k4 + 4
+            if cm != tail and count > n0:  # the last block counted is not the run's after all
+                count -= 1
+                pos -= prev
+                prev = _u32(buf, pos - 4)[0]
+            if count > n0:
+                stop = rd.base + pos
         rd.pos = pos
         rd.check_trailer(prev)
         if rd.at_end():
@@ -80,16 +108,14 @@ def scan(rd, lookup):
             if len(rd.sections) != n_sections or (found is not None and found[5] != key):
                 if count:
                     index.add(lookup(key), section, start, stop, idx, count)
-                idx, count, key, cur, fif = idx + count, 0, _NO_RUN, None, -1
+                idx, count, key, tail, fif = idx + count, 0, _NO_RUN, None, -1
             if found is not None:
                 ifid, iface, _, _, _, comment = found
                 if count == 0:
                     key, section, start = comment, len(rd.sections) - 1, offset
-                    cur, k = _fast_key(comment, rd.section)
+                    tail, k4, _, u6 = _fast_key(rd, comment)
                 count, stop = count + 1, rd.offset
                 fif = ifid if iface.fast else -1
-        buf, pos = rd.buf, rd.pos
-        prev = _u32(buf, pos - 4)[0]
     if count:
         index.add(lookup(key), section, start, stop, idx, count)
     return index
@@ -102,33 +128,46 @@ def read_runs(rd, idx, lookup, checked=False):
     checked: the range is one run of the index, whose trailers and comments
     scan() has already compared, so the loop need not compare them again.
     """
-    key, cur, k, fif, link_type, parsed = _NO_RUN, None, 0, -1, None, None
+    key, tail, k4, fif, link_type, parsed, u8 = _NO_RUN, None, 0, -1, None, None, None
     tss, pks, offset = [], [], 0
-    buf, pos, u7 = rd.buf, rd.pos, _u7
-    prev = _u32(buf, pos - 4)[0]
     while True:
+        buf, pos = rd.buf, rd.pos
         end = min(len(buf), rd.stop - rd.base)
-        lim, k4 = end - 28, k + 4
+        prev = _u32(buf, pos - 4)[0]
         tapp, papp = tss.append, pks.append
-        while checked and pos <= lim:
-            _, bt, bl, ifid, th, tl, cl = u7(buf, pos - 4)
-            nxt = pos + bl
-            if bt != 6 or ifid != fif or nxt > end:
-                break
-            papp(buf[pos + 28:pos + 28 + cl])
-            tapp(th << 32 | tl)
-            prev, pos = bl, nxt
-        while pos <= lim:
-            t, bt, bl, ifid, th, tl, cl = u7(buf, pos - 4)
-            nxt = pos + bl
-            if t != prev or bt != 6 or ifid != fif or nxt > end:
-                break
-            o = pos + (cl + 31 & -4)
-            if o + k4 > nxt or buf[o:o + k] != cur:
-                break
-            papp(buf[pos + 28:pos + 28 + cl])
-            tapp(th << 32 | tl)
-            prev, pos = bl, nxt
+        if checked:
+            lim = end - 28
+            while pos <= lim:
+                _, bt, bl, ifid, th, tl, cl = _u7(buf, pos - 4)
+                nxt = pos + bl
+                if bt != 6 or ifid != fif or nxt > end:
+                    break
+                papp(buf[pos + 28:pos + 28 + cl])
+                tapp(th << 32 | tl)
+                prev, pos = bl, nxt
+        c = pos - k4 - 4  # where the block before has its comment, if it is the run's
+        if tail is not None and c >= 0:
+            lim, endk, d0, d3 = end - k4 - 28, end - k4 - 4, k4 + 32, k4 + 35
+            n0, cm = len(pks), tail
+            while c <= lim:
+                cm, t, bt, bl, ifid, th, tl, cl = u8(buf, c)
+                if cm != tail:
+                    break
+                nc = c + bl
+                if t != prev or bt != 6 or ifid != fif or nc > endk or not d0 <= bl - cl <= d3 or bl & 3:
+                    break
+                s = c + d0
+                papp(buf[s:s + cl])
+                tapp(th << 32 | tl)
+                prev, c = bl, nc
+            else:
+                if buf[c:c + k4] != tail:  # the last block's own comment: nothing reads it after
+                    cm = None
+            pos = c + k4 + 4
+            if cm != tail and len(pks) > n0:  # the last packet taken is not the run's after all
+                del pks[-1], tss[-1]
+                pos -= prev
+                prev = _u32(buf, pos - 4)[0]
         rd.pos = pos
         rd.check_trailer(prev)
         if rd.at_end():
@@ -137,7 +176,7 @@ def read_runs(rd, idx, lookup, checked=False):
             here, n_sections = rd.offset, len(rd.sections)
             found = rd.block()
             if len(rd.sections) != n_sections:  # interface ids start again
-                key, cur, fif = _NO_RUN, None, -1
+                key, tail, fif = _NO_RUN, None, -1
             if found is not None:
                 ifid, iface, ts_ns, _, data, comment = found
                 if comment != key or iface.link_type != link_type:
@@ -146,14 +185,12 @@ def read_runs(rd, idx, lookup, checked=False):
                         idx += len(pks)
                     tss, pks, offset = [], [], here
                     key, link_type, parsed = comment, iface.link_type, lookup(comment)
-                    cur, k = _fast_key(comment, rd.section) if parsed else (None, 0)
+                    tail, k4, u8, _ = _fast_key(rd, comment) if parsed else _fast_key(rd, None)
                 if parsed:
                     pks.append(data)
                     tss.append(ts_ns)
                 else:
                     idx += 1  # unlabeled: counted, not kept
                 fif = ifid if iface.fast and parsed else -1
-        buf, pos = rd.buf, rd.pos
-        prev = _u32(buf, pos - 4)[0]
     if pks:
         yield (*parsed, offset, idx, link_type, tss, pks)

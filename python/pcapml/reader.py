@@ -81,8 +81,9 @@ def _tsresol_units(value):
 class Reader:
     """A pcap/pcapng file read through a sliding buffer.
 
-    buf[pos] is the next block; buf starts at file offset base. Four bytes before
-    pos are always kept, so a fast loop can check the previous block's trailer.
+    buf[pos] is the next block; buf starts at file offset base. At least `keep`
+    bytes (4 or more) before pos are kept when reading on, so a fast loop can see
+    the end of the block before: its trailer, or its options as well.
     Reads stop at `stop` (a sample's last block) unless a block needs more.
     """
 
@@ -91,7 +92,7 @@ class Reader:
         self.file = open(self.path, "rb", buffering=0)
         self.fd = self.file.fileno()
         self.size = self.stop = os.fstat(self.fd).st_size
-        self.buf, self.base, self.pos = bytes(4), -4, 4
+        self.buf, self.base, self.pos, self.keep = bytes(4), -4, 4, 4
         self.sections, self.section, self.pcap = [], None, None
         head = os.pread(self.fd, 24, 0)
         try:
@@ -139,14 +140,15 @@ class Reader:
             raise self.error(start, f"block trailer does not repeat its length {expected}")
 
     def _read(self, need):
-        # Re-read from 4 bytes before pos instead of joining old and new bytes: one copy, not two.
-        start = self.base + self.pos - 4
-        want = min(max(need + 4, min(CHUNK, self.stop - start)), self.size - start)
+        # Re-read from `keep` bytes before pos instead of joining old and new bytes: one copy, not two.
+        keep = self.keep
+        start = self.base + self.pos - keep
+        want = min(max(need + keep, min(CHUNK, self.stop - start)), self.size - start)
         if start < 0:  # at the file's start the slack is zeros
             self.buf = bytes(-start) + os.pread(self.fd, want + start, 0)
         else:
             self.buf = os.pread(self.fd, want, start)
-        self.base, self.pos = start, 4
+        self.base, self.pos = start, keep
         if len(self.buf) < want:
             raise self.error(start + len(self.buf), "file shrank while being read")
 

@@ -4,7 +4,7 @@ import tracemalloc
 import pytest
 
 import pcapml
-from pcapgen import PcapngBuilder, block, epb, idb, pcap, shb
+from pcapgen import PcapngBuilder, block, epb, idb, options, pcap, shb
 
 T0 = 1_700_000_000_000_000_000
 
@@ -54,6 +54,15 @@ def test_bad_block_length(tmp_path, length):
     data, offs = good()
     put32(data, offs[1] + 4, length)
     assert_error(tmp_path, data, offs[1], f"bad block length {length}")
+
+
+def test_block_length_not_a_multiple_of_4_with_a_matching_trailer(tmp_path):
+    # One stray byte between the data and the options; length and trailer agree on it.
+    first = epb(bytes(4), T0, comment="1,a")
+    body = struct.pack("<5I", 0, T0 >> 32, T0 & 0xFFFFFFFF, 4, 4) + bytes(5) + options([(1, "1,a")])
+    data = shb() + idb(opts=[(9, b"\x09")]) + first + block(6, body) + first
+    assert (len(body) + 12) % 4 == 1
+    assert_error(tmp_path, data, len(shb() + idb(opts=[(9, b"\x09")]) + first), "bad block length 49")
 
 
 @pytest.mark.parametrize("which", [0, 1, 2])

@@ -1,0 +1,87 @@
+"""The fast loops (fastpath.py) against the careful path (Reader.block) on damaged files.
+
+Every packet of a file read with read_packets() goes through Reader.block() alone;
+the sampler takes most of them through the fast loops. On files damaged at random
+places the two must agree: the same packets, or a FormatError at the same offset.
+"""
+import random
+
+import pytest
+
+import pcapml
+import pcapml.reader
+from pcapgen import PcapngBuilder
+
+T0 = 1_700_000_000_000_000_000
+
+
+def grouped_file(seed):
+    """Runs of packets whose comments all have the same length, so the block after a
+    run looks like one more packet of it until its comment is compared; every padding
+    length; now and then a packet with an extra option, no comment, or on another
+    interface."""
+    rnd = random.Random(seed)
+    b = PcapngBuilder()
+    b.section()
+    b.interface(1, 9)
+    b.interface(101, 9)
+    t = T0
+    for sid in rnd.sample(range(10**18, 2 * 10**18), 5):
+        for _ in range(rnd.randint(1, 12)):
+            t += rnd.randint(1, 5 * 10**9)  # the high word of the time changes too
+            r = rnd.random()
+            comment = None if r < 0.04 else f"{sid},a"
+            opts = [(2, b"\0\0\0\1")] if 0.04 <= r < 0.08 else []
+            b.packet(rnd.randbytes(rnd.randint(0, 70)), t, comment, 1 if r > 0.96 else 0, "epb", opts)
+    return b.bytes()
+
+
+def outcome(read):
+    try:
+        return "ok", read()
+    except pcapml.FormatError as err:
+        return "error", err.offset
+
+
+def careful(path):
+    """Samples in order of first packet, as tuples, from read_packets() alone."""
+    samples = {}
+    for p in pcapml.read_packets(path):
+        if p.sid is not None:
+            samples.setdefault(p.sid, []).append((p.idx, p.sid, p.label, p.ts_ns, p.data, p.link_type))
+    return list(samples.values())
+
+
+def fast(path, grouped):
+    return [[(idx, sid, label, s.ts_ns(i), buf, s.link_type_of(i))
+             for i, (idx, sid, label, ts, buf) in enumerate(s)]
+            for s in pcapml.sampler(path, grouped=grouped)]
+
+
+def mutations(data, rnd, count):
+    for _ in range(count):
+        bad = bytearray(data)
+        for _ in range(rnd.randint(1, 3)):
+            at = rnd.randrange(len(bad))
+            bad[at] = rnd.choice([0, 1, 4, 0xFF, rnd.randrange(256), bad[at] ^ 1 << rnd.randrange(8)])
+        yield bytes(bad)
+
+
+@pytest.mark.parametrize("chunk", [64, 1 << 16])
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_loops_agree_with_the_careful_path_on_damaged_files(tmp_path, monkeypatch, chunk, seed):
+    monkeypatch.setattr(pcapml.reader, "CHUNK", chunk)
+    rnd = random.Random(seed)
+    data = grouped_file(seed)
+    path = tmp_path / "f.pcapng"
+    tried = {"ok": 0, "error": 0}
+    for bad in [data, *mutations(data, rnd, 250)]:
+        path.write_bytes(bad)
+        expected = outcome(lambda: careful(path))
+        tried[expected[0]] += 1
+        assert outcome(lambda: fast(path, False)) == expected
+        got = outcome(lambda: fast(path, True))
+        if got != expected:  # a changed comment can make a sample come back: then it says so
+            with pytest.raises(pcapml.FormatError, match="appears again"):
+                fast(path, True)
+    assert min(tried.values()) > 20  # both kinds of file were seen often
