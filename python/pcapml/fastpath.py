@@ -1,22 +1,29 @@
-"""The two hot loops: index a file (scan) and read its packets (read_runs).
+"""The hot loops: index a file (scan), read a run it indexed (read_run), and
+read a file or a range of it front to back (read_runs).
 
-Both take the common block inline: a little-endian EPB on an interface with
-nanosecond timestamps whose options are exactly the comment of the packet
-before and opt_endofopt. Everything else (other blocks, a new comment, the end
-of the buffer) goes to Reader.block(), the careful path, so both share one
-definition of the format.
-
-One struct call per packet reads the end of the block before (its comment,
-opt_endofopt and trailer) together with this block's header; the block's length
-then says where its own comment must start. So a packet's comment is checked by
-the next packet's struct call, and the last packet of a loop by one slice
-comparison after it; a packet whose comment turns out different is taken back
-and left to the careful path. The loops are inlined because, at about a
+They take the common block inline: a little-endian EPB on an interface with
+nanosecond timestamps whose options are exactly one comment and opt_endofopt,
+the layout pcapml writes. Everything else (other blocks, other options, the end
+of the buffer) goes to Reader.block(), the careful path, so all share one
+definition of the format. The loops are inlined because, at about a
 microsecond a packet, any function call or integer operation per packet shows
 in the figures of bench/sampler_bench.py.
 
 A run is a stretch of consecutive packets with the same comment (and, when
-reading, the same link type): the unit both loops hand back.
+reading, the same link type): the unit the loops hand back.
+
+scan() reads each block's options as bytes and compares them with the run's;
+when they differ it looks them up (once per distinct comment), so samples
+interleaved packet by packet cost no more than grouped ones. read_run() reads
+a run scan() has checked, without checking again.
+
+read_runs() is the one-pass reader of grouped files, made for long runs: one
+struct call per packet reads the end of the block before (its comment,
+opt_endofopt and trailer) together with this block's header, and the block's
+length then says where its own comment must start. So a packet's comment is
+checked by the next packet's struct call, and the last packet of a loop by one
+slice comparison after it; a packet whose comment turns out different is taken
+back and left to the careful path.
 """
 import struct
 from array import array
@@ -24,15 +31,16 @@ from array import array
 _u7 = struct.Struct("<7I").unpack_from  # trailer, type, length, interface, time high, low, captured
 _u32 = struct.Struct("<I").unpack_from
 _NO_RUN = object()  # a comment value no packet has
-_FUSED = {}  # k4 -> the read and index loops' struct calls for a comment option of k4 - 4 bytes
+_FUSED = {}  # k4 -> read_runs()'s struct call for a comment option of k4 - 4 bytes
 
 
 def _fast_key(rd, comment):
-    """(the bytes a run's blocks end their options with, their length, the two fused
-    struct calls) for a comment; the reader keeps enough bytes before each block."""
+    """(the options of a run's blocks: opt_comment and opt_endofopt, their length,
+    read_runs()'s struct call) for a comment; the reader keeps enough bytes
+    before each block."""
     if comment is None or rd.section.order != "<" or len(comment) > 0xFFFF:
         rd.keep = 4
-        return None, 0, None, None  # never equal to what the loops read: the careful path
+        return None, 0, None  # never equal to what the loops read: the careful path
     tail = (b"\x01\x00" + len(comment).to_bytes(2, "little") + comment
             + bytes(-len(comment) % 4) + bytes(4))  # opt_comment, padding, opt_endofopt
     k4 = len(tail)
@@ -41,20 +49,43 @@ def _fast_key(rd, comment):
     if fused is None:
         # The block before: its comment and opt_endofopt (k4 bytes), its trailer;
         # this block: type, length, interface, time high, time low, captured length.
-        fused = _FUSED[k4] = (struct.Struct(f"<{k4}s7I").unpack_from,
-                              struct.Struct(f"<{k4}s4I8xI").unpack_from)
-    return tail, k4, *fused
+        fused = _FUSED[k4] = struct.Struct(f"<{k4}s7I").unpack_from
+    return tail, k4, fused
+
+
+def _label_of_tail(tail, lookup):
+    """The label (sid, metadata) of a block whose options are `tail`; None for a
+    comment that is not a label; _NOT_FAST unless tail is exactly one opt_comment
+    (zero padded or not) and an all-zero opt_endofopt."""
+    if len(tail) < 8 or tail[:2] != b"\x01\x00" or tail[-4:] != b"\0\0\0\0":
+        return _NOT_FAST
+    n = tail[2] | tail[3] << 8
+    if (n + 3 & -4) + 8 != len(tail):
+        return _NOT_FAST
+    return lookup(tail[4:4 + n])
+
+
+_NOT_FAST = object()
+_u5 = struct.Struct("<4I8xI").unpack_from  # trailer, type, length, interface, captured length
+_h4 = struct.Struct("<4xI4x3I").unpack_from  # length, time high, time low, captured length
 
 
 class Index:
-    """Where each sample's runs are: sid -> array of (section, start, stop, idx, count)."""
+    """Where each sample's runs are: sid -> array of (section, start, stop, idx, count, ifid).
+
+    ifid >= 0 marks a run scan() took whole in its loop: `count` EPBs on that
+    interface, each with the sample's first metadata as its only option, so
+    read_run() may read it without checking again. -1: any other run.
+    """
+
+    FIELDS = 6
 
     def __init__(self, sections):
         self.sections = sections
         self.runs = {}  # in order of first appearance
         self.labels = {}  # sid -> metadata of the sample's first packet
 
-    def add(self, parsed, section, start, stop, idx, count):
+    def add(self, parsed, section, start, stop, idx, count, ifid):
         if parsed is None:
             return  # unlabeled packets belong to no sample
         sid, label = parsed
@@ -62,41 +93,52 @@ class Index:
         if runs is None:
             runs = self.runs[sid] = array("q")
             self.labels[sid] = label
-        runs.extend((section, start, stop, idx, count))
+        elif label != self.labels[sid]:
+            ifid = -1  # read_runs() takes each packet's own metadata
+        runs.extend((section, start, stop, idx, count, ifid))
 
 
 def scan(rd, lookup):
-    """Pass 1: index the file from rd.pos to its end without copying any packet."""
+    """Pass 1: index the file from rd.pos to its end without copying any packet.
+
+    A run of the index is either blocks the loop below takes (EPBs on one
+    nanosecond little-endian interface whose options are the same single
+    comment), or blocks Reader.block() parsed, with the same comment. The loop
+    starts a new run itself when only the comment changes, so a file whose
+    samples are interleaved packet by packet never leaves it.
+    """
     index = Index(rd.sections)
-    key, tail, k4, fif, u6 = _NO_RUN, None, 0, -1, None
+    tails = {}  # a block's option bytes -> its label, None or _NOT_FAST
+    key, tail, fif, parsed = _NO_RUN, None, -1, None
     section = start = stop = idx = count = 0
     while True:
-        buf, pos = rd.buf, rd.pos
+        buf, pos, base = rd.buf, rd.pos, rd.base
         prev = _u32(buf, pos - 4)[0]
-        c = pos - k4 - 4  # where the block before has its comment, if it is the run's
-        if tail is not None and c >= 0:
-            end = len(buf)
-            lim, endk, d0, d3 = end - k4 - 28, end - k4 - 4, k4 + 32, k4 + 35
-            n0, cm = count, tail
-            while c <= lim:
-                cm, t, bt, bl, ifid, cl = u6(buf, c)
-                if cm != tail:
+        lim, end, interfaces = len(buf) - 28, len(buf), rd.section.interfaces if rd.section else ()
+        while pos <= lim:
+            t, bt, bl, ifid, cl = _u5(buf, pos - 4)
+            nxt = pos + bl
+            if t != prev or bt != 6 or nxt > end:
+                break
+            # Empty if the data runs past them; one comment and opt_endofopt, as
+            # _label_of_tail() wants them, only if the length is a multiple of 4.
+            opts = buf[pos + (cl + 31 & -4):nxt - 4]
+            if opts != tail or ifid != fif:
+                label = tails.get(opts, _NO_RUN)
+                if label is _NO_RUN:
+                    label = _label_of_tail(opts, lookup)
+                    if len(tails) < 1 << 16:
+                        tails[opts] = label
+                if label is _NOT_FAST or ifid >= len(interfaces) or not interfaces[ifid].fast:
                     break
-                nc = c + bl
-                if t != prev or bt != 6 or ifid != fif or nc > endk or not d0 <= bl - cl <= d3 or bl & 3:
-                    break
-                prev, c = bl, nc
-                count += 1
-            else:
-                if buf[c:c + k4] != tail:  # the last block's own comment: nothing reads it after
-                    cm = None
-            pos = c + k4 + 4
-            if cm != tail and count > n0:  # the last block counted is not the run's after all
-                count -= 1
-                pos -= prev
-                prev = _u32(buf, pos - 4)[0]
-            if count > n0:
-                stop = rd.base + pos
+                if count:
+                    index.add(parsed, section, start, base + pos, idx, count, fif)
+                idx, count, key, tail, fif, parsed = idx + count, 0, opts, opts, ifid, label
+                section, start = len(rd.sections) - 1, base + pos
+            count += 1
+            prev, pos = bl, nxt
+        if tail is not None:
+            stop = base + pos
         rd.pos = pos
         rd.check_trailer(prev)
         if rd.at_end():
@@ -104,29 +146,43 @@ def scan(rd, lookup):
         if not rd.more():
             offset, n_sections = rd.offset, len(rd.sections)
             found = rd.block()
-            # A run ends at a new comment, and at a new section, so it has one section's state.
-            if len(rd.sections) != n_sections or (found is not None and found[5] != key):
+            # A run ends at a new comment or section (so it has one section's
+            # state), and where the loop above stopped.
+            if found is None or len(rd.sections) != n_sections or found[5] != key or tail is not None:
                 if count:
-                    index.add(lookup(key), section, start, stop, idx, count)
+                    index.add(parsed, section, start, stop, idx, count, fif)
                 idx, count, key, tail, fif = idx + count, 0, _NO_RUN, None, -1
             if found is not None:
-                ifid, iface, _, _, _, comment = found
+                comment = found[5]
                 if count == 0:
-                    key, section, start = comment, len(rd.sections) - 1, offset
-                    tail, k4, _, u6 = _fast_key(rd, comment)
+                    key, parsed, section, start = comment, lookup(comment), len(rd.sections) - 1, offset
                 count, stop = count + 1, rd.offset
-                fif = ifid if iface.fast else -1
     if count:
-        index.add(lookup(key), section, start, stop, idx, count)
+        index.add(parsed, section, start, stop, idx, count, fif)
     return index
 
 
-def read_runs(rd, idx, lookup, checked=False):
-    """Pass 2: labeled runs from rd.pos up to rd.stop, as tuples
-    (sid, metadata, offset, first idx, link type, ts_ns list, data list).
+def read_run(rd, start, stop, count, tss, pks):
+    """Append the times and data of a run scan() took in its loop to tss and pks:
+    `count` EPBs from file offset start to stop, read in one go, not checked again."""
+    buf, pos = rd.span(start, stop)
+    last = pos + stop - start
+    tapp, papp = tss.append, pks.append
+    try:
+        for _ in range(count):
+            bl, th, tl, cl = _h4(buf, pos)
+            papp(buf[pos + 28:pos + 28 + cl])
+            tapp(th << 32 | tl)
+            pos += bl
+    except struct.error:  # past the end of what was read
+        pos = -1
+    if pos != last:
+        raise rd.error(start, "the file changed between the index pass and the read pass")
 
-    checked: the range is one run of the index, whose trailers and comments
-    scan() has already compared, so the loop need not compare them again.
+
+def read_runs(rd, idx, lookup):
+    """Labeled runs from rd.pos up to rd.stop, as tuples
+    (sid, metadata, offset, first idx, link type, ts_ns list, data list).
     """
     key, tail, k4, fif, link_type, parsed, u8 = _NO_RUN, None, 0, -1, None, None, None
     tss, pks, offset = [], [], 0
@@ -135,16 +191,6 @@ def read_runs(rd, idx, lookup, checked=False):
         end = min(len(buf), rd.stop - rd.base)
         prev = _u32(buf, pos - 4)[0]
         tapp, papp = tss.append, pks.append
-        if checked:
-            lim = end - 28
-            while pos <= lim:
-                _, bt, bl, ifid, th, tl, cl = _u7(buf, pos - 4)
-                nxt = pos + bl
-                if bt != 6 or ifid != fif or nxt > end:
-                    break
-                papp(buf[pos + 28:pos + 28 + cl])
-                tapp(th << 32 | tl)
-                prev, pos = bl, nxt
         c = pos - k4 - 4  # where the block before has its comment, if it is the run's
         if tail is not None and c >= 0:
             lim, endk, d0, d3 = end - k4 - 28, end - k4 - 4, k4 + 32, k4 + 35
@@ -185,7 +231,7 @@ def read_runs(rd, idx, lookup, checked=False):
                         idx += len(pks)
                     tss, pks, offset = [], [], here
                     key, link_type, parsed = comment, iface.link_type, lookup(comment)
-                    tail, k4, u8, _ = _fast_key(rd, comment) if parsed else _fast_key(rd, None)
+                    tail, k4, u8 = _fast_key(rd, comment if parsed else None)
                 if parsed:
                     pks.append(data)
                     tss.append(ts_ns)

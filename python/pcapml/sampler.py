@@ -1,9 +1,9 @@
 """sampler(): a labeled pcapng file, one sample at a time."""
 import struct
-from itertools import repeat
+from itertools import chain, repeat
 from operator import truediv
 
-from .fastpath import read_runs, scan
+from .fastpath import Index, read_run, read_runs, scan
 from .labels import LabelCache, parse_meta
 from .reader import FormatError, Reader
 
@@ -44,22 +44,35 @@ class Sample(list):
         return found
 
 
-def _sample(sid, runs, limit):
-    """A Sample from read_runs() tuples; runs may carry different metadata or link types."""
-    sample, ts_ns, link_types = Sample(), [], []
-    for _, label, _, idx, link_type, tss, pks in runs:
-        if limit is not None:
-            room = limit - len(sample)
-            if room <= 0:
+def _sample(sid, runs, tss, pks, limit):
+    """A Sample of the packets in tss and pks (lists of times and data, which it may
+    shorten); runs: (metadata, first idx, link type, count) of each stretch of them."""
+    if limit is not None and len(pks) > limit:
+        del tss[limit:], pks[limit:]
+    n, label = len(pks), runs[0][0]
+    if len(runs) == 1:
+        idxs, labels, link_types = range(runs[0][1], runs[0][1] + n), repeat(label), [(0, runs[0][2])]
+    else:
+        starts, ends, metas, counts, link_types, first = [], [], [], [], [], 0
+        for meta, idx, link_type, count in runs:
+            if first >= n:
                 break
-            tss, pks = tss[:room], pks[:room]
-        if not link_types or link_types[-1][1] != link_type:
-            link_types.append((len(sample), link_type))
-        sample += zip(range(idx, idx + len(pks)), repeat(sid), repeat(label),
-                      map(truediv, tss, repeat(1e9)), pks)
-        ts_ns += tss
-    sample.sid, sample.label = sid, runs[0][1]
-    sample._ts_ns, sample._link_types = ts_ns, link_types
+            count = min(count, n - first)
+            starts.append(idx)
+            ends.append(idx + count)
+            metas.append(meta)
+            counts.append(count)
+            if not link_types or link_types[-1][1] != link_type:
+                link_types.append((first, link_type))
+            first += count
+        idxs = chain.from_iterable(map(range, starts, ends))
+        if metas.count(label) == len(metas):
+            labels = repeat(label)
+        else:  # one sampleID, several metadata strings: each packet keeps its own
+            labels = chain.from_iterable(map(repeat, metas, counts))
+    sample = Sample(zip(idxs, repeat(sid), labels, map(truediv, tss, repeat(1e9)), pks))
+    sample.sid, sample.label = sid, label
+    sample._ts_ns, sample._link_types = tss, link_types
     return sample
 
 
@@ -85,6 +98,7 @@ def _selector(labels, sids):
 
 
 GROUPED_COMMENT = b"pcapml: grouped by sample"
+SPAN = 1 << 20  # runs up to this size are read in one piece, longer ones a buffer at a time
 
 
 def declares_grouped(path):
@@ -143,32 +157,42 @@ def _samples(path, wanted, limit, grouped):
 
 
 def _stream(rd, wanted, lookup, limit):
-    done, sid, runs = set(), None, []
-    for run in read_runs(rd, 0, lookup):
-        if run[0] != sid:
-            if runs and wanted(sid, runs[0][1]):
-                yield _sample(sid, runs, limit)
+    done, sid, runs, tss, pks = set(), None, [], None, None
+    for run_sid, meta, offset, idx, link_type, run_tss, run_pks in read_runs(rd, 0, lookup):
+        if run_sid != sid:
+            if runs and wanted(sid, runs[0][0]):
+                yield _sample(sid, runs, tss, pks, limit)
             done.add(sid)
-            sid, runs = run[0], []
-            if sid in done:
-                raise FormatError(rd.path, run[2], f"sample {sid} appears again after other samples: "
+            if run_sid in done:
+                raise FormatError(rd.path, offset, f"sample {run_sid} appears again after other samples: "
                                   "the file is not grouped by sample (use grouped=False)")
-        runs.append(run)
-    if runs and wanted(sid, runs[0][1]):
-        yield _sample(sid, runs, limit)
+            sid, runs, tss, pks = run_sid, [], run_tss, run_pks
+        else:
+            tss += run_tss
+            pks += run_pks
+        runs.append((meta, idx, link_type, len(run_pks)))
+    if runs and wanted(sid, runs[0][0]):
+        yield _sample(sid, runs, tss, pks, limit)
 
 
 def _indexed(rd, wanted, lookup, limit):
     index = scan(rd, lookup)
+    sections, width = index.sections, Index.FIELDS
     for sid, spans in index.runs.items():
-        if not wanted(sid, index.labels[sid]):
+        label = index.labels[sid]
+        if not wanted(sid, label):
             continue
-        runs, count = [], 0
-        for i in range(0, len(spans), 5):
-            section, start, stop, idx, n = spans[i:i + 5]
-            rd.seek(start, stop, index.sections[section])
-            runs += read_runs(rd, idx, lookup, checked=True)
-            count += n
-            if limit is not None and count >= limit:
+        runs, tss, pks = [], [], []
+        for section, start, stop, idx, n, ifid in zip(*(spans[i::width] for i in range(width))):
+            if ifid >= 0 and stop - start <= SPAN:
+                read_run(rd, start, stop, n, tss, pks)
+                runs.append((label, idx, sections[section].interfaces[ifid].link_type, n))
+            else:
+                rd.seek(start, stop, sections[section])
+                for _, meta, _, first, link_type, run_tss, run_pks in read_runs(rd, idx, lookup):
+                    tss += run_tss
+                    pks += run_pks
+                    runs.append((meta, first, link_type, len(run_pks)))
+            if limit is not None and len(pks) >= limit:
                 break
-        yield _sample(sid, runs, limit)
+        yield _sample(sid, runs, tss, pks, limit)

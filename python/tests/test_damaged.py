@@ -97,6 +97,13 @@ def test_option_beyond_block(tmp_path):
     assert_error(tmp_path, data, opt, "option 1 runs past")
 
 
+def test_option_in_place_of_the_end_of_options(tmp_path):
+    data, offs = good()
+    end = offs[1] - 8  # the first packet's opt_endofopt, before its trailer
+    data[end:end + 4] = struct.pack("<HH", 5, 4)
+    assert_error(tmp_path, data, end, "option 5 runs past")
+
+
 def test_unknown_interface(tmp_path):
     data, offs = good()
     put32(data, offs[2] + 8, 3)

@@ -15,24 +15,26 @@ from pcapgen import PcapngBuilder
 T0 = 1_700_000_000_000_000_000
 
 
-def grouped_file(seed):
+def labeled_file(seed, interleaved):
     """Runs of packets whose comments all have the same length, so the block after a
     run looks like one more packet of it until its comment is compared; every padding
     length; now and then a packet with an extra option, no comment, or on another
-    interface."""
+    interface; the samples one after another or interleaved."""
     rnd = random.Random(seed)
     b = PcapngBuilder()
     b.section()
     b.interface(1, 9)
     b.interface(101, 9)
+    sids = [sid for sid in rnd.sample(range(10**18, 2 * 10**18), 5) for _ in range(rnd.randint(1, 12))]
+    if interleaved:
+        rnd.shuffle(sids)
     t = T0
-    for sid in rnd.sample(range(10**18, 2 * 10**18), 5):
-        for _ in range(rnd.randint(1, 12)):
-            t += rnd.randint(1, 5 * 10**9)  # the high word of the time changes too
-            r = rnd.random()
-            comment = None if r < 0.04 else f"{sid},a"
-            opts = [(2, b"\0\0\0\1")] if 0.04 <= r < 0.08 else []
-            b.packet(rnd.randbytes(rnd.randint(0, 70)), t, comment, 1 if r > 0.96 else 0, "epb", opts)
+    for sid in sids:
+        t += rnd.randint(1, 5 * 10**9)  # the high word of the time changes too
+        r = rnd.random()
+        comment = None if r < 0.04 else f"{sid},a"
+        opts = [(2, b"\0\0\0\1")] if 0.04 <= r < 0.08 else []
+        b.packet(rnd.randbytes(rnd.randint(0, 70)), t, comment, 1 if r > 0.96 else 0, "epb", opts)
     return b.bytes()
 
 
@@ -69,10 +71,12 @@ def mutations(data, rnd, count):
 
 @pytest.mark.parametrize("chunk", [64, 1 << 16])
 @pytest.mark.parametrize("seed", range(4))
-def test_fast_loops_agree_with_the_careful_path_on_damaged_files(tmp_path, monkeypatch, chunk, seed):
+@pytest.mark.parametrize("interleaved", [False, True])
+def test_fast_loops_agree_with_the_careful_path_on_damaged_files(tmp_path, monkeypatch, chunk, seed,
+                                                                 interleaved):
     monkeypatch.setattr(pcapml.reader, "CHUNK", chunk)
     rnd = random.Random(seed)
-    data = grouped_file(seed)
+    data = labeled_file(seed, interleaved)
     path = tmp_path / "f.pcapng"
     tried = {"ok": 0, "error": 0}
     for bad in [data, *mutations(data, rnd, 250)]:
@@ -85,3 +89,26 @@ def test_fast_loops_agree_with_the_careful_path_on_damaged_files(tmp_path, monke
             with pytest.raises(pcapml.FormatError, match="appears again"):
                 fast(path, True)
     assert min(tried.values()) > 20  # both kinds of file were seen often
+
+
+@pytest.mark.parametrize("damage", ["truncate", "length"])
+def test_file_changed_between_the_passes(tmp_path, monkeypatch, damage):
+    monkeypatch.setattr(pcapml.reader, "CHUNK", 64)  # so the second sample is read again
+    b = PcapngBuilder()
+    b.section()
+    b.interface(1, 9)
+    for sid in (1, 2, 1, 1, 1):
+        b.packet(bytes(40), T0, f"{sid},a")
+    path = b.write(tmp_path / "f.pcapng")
+    samples = pcapml.sampler(path, grouped=False)
+    assert len(next(samples)) == 4  # the index pass is over
+    data = bytearray(path.read_bytes())
+    second = b.expected[1].offset
+    if damage == "truncate":
+        data = data[:second + 10]
+    else:
+        data[second + 4:second + 8] = (1000).to_bytes(4, "little")
+    path.write_bytes(data)
+    with pytest.raises(pcapml.FormatError, match="shrank" if damage == "truncate" else "changed") as err:
+        next(samples)
+    assert err.value.offset == (second + 10 if damage == "truncate" else second)
