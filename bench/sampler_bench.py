@@ -39,28 +39,53 @@ def option(code, value):
     return struct.pack("<HH", code, len(value)) + value + bytes(-len(value) % 4)
 
 
-def generate(path, size):
-    """A labeled pcapng file of about `size` bytes, deterministic."""
+def generate(path, size, concurrent=1):
+    """A labeled pcapng file of about `size` bytes, deterministic. concurrent=1:
+    samples one after another (as `pcapml -D` writes them); more: that many
+    samples at a time, each taking turns of 1 to 4 packets (as capture mode and
+    the daemon write them)."""
     rnd = random.Random(1)
     payload = rnd.randbytes(1514)
     ts = 1_700_000_000_000_000_000
+    n = 0
+
+    def sample():
+        nonlocal n
+        n += 1
+        line = f"flow{n:06d}.pcap,{rnd.choice(['web', 'video', 'dns', 'ssh'])}"
+        sid = int.from_bytes(hashlib.sha256(line.encode()).digest()[:8], "big")
+        return [option(1, f"{sid},{line.split(',')[1]}".encode()) + bytes(4), rnd.randint(20, 400)]
+
+    def packet(comment):
+        nonlocal ts
+        r = rnd.random()
+        caplen = rnd.randint(54, 80) if r < .45 else rnd.randint(100, 600) if r < .6 else rnd.randint(1400, 1514)
+        ts += rnd.randint(1000, 10_000_000)
+        head = struct.pack("<5I", 0, ts >> 32, ts & 0xFFFFFFFF, caplen, caplen)
+        return block(6, head + payload[:caplen] + bytes(-caplen % 4) + comment)
+
     with open(path, "wb") as out:
         out.write(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
                         + option(4, b"pcapml bench") + bytes(4)))
         out.write(block(1, struct.pack("<HHI", 1, 0, 262144) + option(9, b"\x09") + bytes(4)))
-        written, n = out.tell(), 0
+        written = out.tell()
+        if concurrent == 1:
+            while written < size:
+                comment, count = sample()
+                data = b"".join(packet(comment) for _ in range(count))
+                out.write(data)
+                written += len(data)
+            return
+        live = [sample() for _ in range(concurrent)]
         while written < size:
-            n += 1
-            line = f"flow{n:06d}.pcap,{rnd.choice(['web', 'video', 'dns', 'ssh'])}"
-            sid = int.from_bytes(hashlib.sha256(line.encode()).digest()[:8], "big")
-            comment = option(1, f"{sid},{line.split(',')[1]}".encode()) + bytes(4)
             parts = []
-            for _ in range(rnd.randint(20, 400)):
-                r = rnd.random()
-                caplen = rnd.randint(54, 80) if r < .45 else rnd.randint(100, 600) if r < .6 else rnd.randint(1400, 1514)
-                ts += rnd.randint(1000, 10_000_000)
-                head = struct.pack("<5I", 0, ts >> 32, ts & 0xFFFFFFFF, caplen, caplen)
-                parts.append(block(6, head + payload[:caplen] + bytes(-caplen % 4) + comment))
+            for _ in range(1000):
+                i = rnd.randrange(concurrent)
+                for _ in range(min(rnd.randint(1, 4), live[i][1])):
+                    parts.append(packet(live[i][0]))
+                    live[i][1] -= 1
+                if live[i][1] == 0:
+                    live[i] = sample()
             data = b"".join(parts)
             out.write(data)
             written += len(data)
@@ -89,47 +114,66 @@ def measure(kind, path):
                       "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
+def prepare(path, size_mb, concurrent):
+    if not os.path.exists(path) or os.path.getsize(path) < size_mb * 10**6:
+        print(f"writing {path} ...", flush=True)
+        generate(path, size_mb * 10**6, concurrent)
+    with open(path, "rb") as f:  # warm the page cache so every reader starts alike
+        while f.read(1 << 24):
+            pass
+    return path
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", help="labeled pcapng to read (default: generate one)")
-    parser.add_argument("--size-mb", type=int, default=1000, help="size of the generated file")
+    parser.add_argument("--file", help="labeled pcapng to read (default: generate two)")
+    parser.add_argument("--size-mb", type=int, default=1000, help="size of each generated file")
     parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "pcapml_bench.pcapng"),
-                        help="where to generate it (reused if it is already that size or more)")
+                        help="where to generate the grouped file (reused if it is already that size "
+                        "or more); the interleaved one goes beside it")
+    parser.add_argument("--concurrent", type=int, default=64,
+                        help="samples at a time in the interleaved file")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run every reader this many times, in turn, and keep each one's best")
     parser.add_argument("--measure", choices=READERS.values(), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         return measure(args.measure, args.file)
-    path = args.file
-    if path is None:
-        path = args.out
-        if not os.path.exists(path) or os.path.getsize(path) < args.size_mb * 10**6:
-            print(f"writing {path} ...", flush=True)
-            generate(path, args.size_mb * 10**6)
-    with open(path, "rb") as f:  # warm the page cache so every reader starts alike
-        while f.read(1 << 24):
-            pass
-    print(f"{path}: {os.path.getsize(path) / 1e6:.0f} MB, {os.cpu_count()} CPUs, "
-          f"load {os.getloadavg()[0]:.1f}")
+    if args.file:
+        if not os.path.isfile(args.file):
+            parser.error(f"--file {args.file}: no such file")
+        runs = [("file", prepare(args.file, 0, 1), list(READERS))]
+    else:
+        interleaved = args.out.replace(".pcapng", "") + f"_interleaved{args.concurrent}.pcapng"
+        runs = [("grouped file", prepare(args.out, args.size_mb, 1), list(READERS)),
+                (f"interleaved file ({args.concurrent} samples at a time)",
+                 prepare(interleaved, args.size_mb, args.concurrent),
+                 [r for r, kind in READERS.items() if kind != "grouped"])]
+    print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     results = {}
     for _ in range(args.repeat):  # in turn, so a busy spell on the machine hits all readers alike
-        for kind in READERS.values():
-            out = subprocess.run([sys.executable, __file__, "--measure", kind, "--file", path],
-                                 check=True, capture_output=True, text=True).stdout
-            r = json.loads(out)
-            if kind not in results or r["seconds"] < results[kind]["seconds"]:
-                results[kind] = r
-    for name, kind in READERS.items():
-        r = results[kind]
-        print(f"{name:36s} {r['packets']:>9d} packets  {r['packets'] / r['seconds']:>10,.0f} packets/s"
-              f"  ({r['packets'] / r['cpu']:>10,.0f} per CPU-second)  peak {r['peak_mib']:6.0f} MiB")
+        for what, path, names in runs:
+            for name in names:
+                out = subprocess.run([sys.executable, __file__, "--measure", READERS[name], "--file", path],
+                                     check=True, capture_output=True, text=True).stdout
+                r = json.loads(out)
+                if (what, name) not in results or r["seconds"] < results[what, name]["seconds"]:
+                    results[what, name] = r
+    for what, path, names in runs:
+        print(f"{what}: {path}, {os.path.getsize(path) / 1e6:.0f} MB")
+        for name in names:
+            r = results[what, name]
+            print(f"  {name:36s} {r['packets']:>9d} packets  {r['packets'] / r['seconds']:>10,.0f} packets/s"
+                  f"  ({r['packets'] / r['cpu']:>10,.0f} per CPU-second)  peak {r['peak_mib']:6.0f} MiB")
+        assert len({results[what, name]["packets"] for name in names}) == 1, "readers disagree on the packet count"
     print(f"load average after: {os.getloadavg()[0]:.1f}")
-    scapy = results["scapy"]["packets"] / results["scapy"]["seconds"]
-    for kind in ("indexed", "grouped"):
-        rate = results[kind]["packets"] / results[kind]["seconds"]
-        print(f"{kind}: {rate / scapy:.1f}x scapy; >= 1M packets/s: {'yes' if rate >= 1e6 else 'NO'}")
-    assert len({r["packets"] for r in results.values()}) == 1, "readers disagree on the packet count"
+    for what, path, names in runs:
+        scapy = results[what, "scapy RawPcapNgReader"]
+        for name in names[:-1]:
+            r = results[what, name]
+            rate = r["packets"] / r["seconds"]
+            print(f"{what}, {name}: {rate / (scapy['packets'] / scapy['seconds']):.1f}x scapy; "
+                  f">= 1M packets/s: {'yes' if rate >= 1e6 else 'NO'}")
 
 
 if __name__ == "__main__":
