@@ -111,10 +111,12 @@ def scan(rd, lookup):
     tails = {}  # a block's option bytes -> its label, None or _NOT_FAST
     key, tail, fif, parsed = _NO_RUN, None, -1, None
     section = start = stop = idx = count = 0
+    runs_of, labels = index.runs, index.labels
     while True:
         buf, pos, base = rd.buf, rd.pos, rd.base
         prev = _u32(buf, pos - 4)[0]
-        lim, end, interfaces = len(buf) - 28, len(buf), rd.section.interfaces if rd.section else ()
+        lim, end, at_section = len(buf) - 28, len(buf), len(rd.sections) - 1
+        fast = {i for i, iface in enumerate(rd.section.interfaces) if iface.fast} if rd.section else ()
         while pos <= lim:
             t, bt, bl, ifid, cl = _u5(buf, pos - 4)
             nxt = pos + bl
@@ -129,12 +131,16 @@ def scan(rd, lookup):
                     label = _label_of_tail(opts, lookup)
                     if len(tails) < 1 << 16:
                         tails[opts] = label
-                if label is _NOT_FAST or ifid >= len(interfaces) or not interfaces[ifid].fast:
+                if label is _NOT_FAST or ifid not in fast:
                     break
-                if count:
-                    index.add(parsed, section, start, base + pos, idx, count, fif)
+                if count and parsed is not None:  # Index.add() inline for the common case
+                    runs = runs_of.get(parsed[0])
+                    if runs is not None and parsed[1] == labels[parsed[0]]:
+                        runs.extend((section, start, base + pos, idx, count, fif))
+                    else:
+                        index.add(parsed, section, start, base + pos, idx, count, fif)
                 idx, count, key, tail, fif, parsed = idx + count, 0, opts, opts, ifid, label
-                section, start = len(rd.sections) - 1, base + pos
+                section, start = at_section, base + pos
             count += 1
             prev, pos = bl, nxt
         if tail is not None:
@@ -162,22 +168,23 @@ def scan(rd, lookup):
     return index
 
 
-def read_run(rd, start, stop, count, tss, pks):
-    """Append the times and data of a run scan() took in its loop to tss and pks:
-    `count` EPBs from file offset start to stop, read in one go, not checked again."""
-    buf, pos = rd.span(start, stop)
-    last = pos + stop - start
+def read_taken(rd, starts, stops, counts, tss, pks):
+    """Append the times and data of runs scan() took in its loop to tss and pks:
+    `count` EPBs from file offset start to stop, each run read in one go and not
+    checked again but for where it ends."""
     tapp, papp = tss.append, pks.append
-    try:
-        for _ in range(count):
-            bl, th, tl, cl = _h4(buf, pos)
-            papp(buf[pos + 28:pos + 28 + cl])
-            tapp(th << 32 | tl)
-            pos += bl
-    except struct.error:  # past the end of what was read
-        pos = -1
-    if pos != last:
-        raise rd.error(start, "the file changed between the index pass and the read pass")
+    for start, stop, count in zip(starts, stops, counts):
+        buf, pos = rd.read_at(start, stop), 0
+        try:
+            for _ in range(count):
+                bl, th, tl, cl = _h4(buf, pos)
+                papp(buf[pos + 28:pos + 28 + cl])
+                tapp(th << 32 | tl)
+                pos += bl
+        except struct.error:  # past the end of what was read
+            pos = -1
+        if pos != stop - start:
+            raise rd.error(start, "the file changed between the index pass and the read pass")
 
 
 def read_runs(rd, idx, lookup):

@@ -133,16 +133,12 @@ class Reader:
             self.buf, self.base, self.pos = b"", offset - 4, 4
             self._read(4)
 
-    def span(self, start, stop):
-        """(bytes, position in them) of the file's bytes from start to stop: the
-        buffer's if it holds them, else read now (the buffer stays as it was)."""
-        rel = start - self.base
-        if rel >= 0 and stop - self.base <= len(self.buf):
-            return self.buf, rel
+    def read_at(self, start, stop):
+        """The file's bytes from start to stop, read now (the buffer stays as it was)."""
         data = os.pread(self.fd, stop - start, start)
         if len(data) < stop - start:
             raise self.error(start + len(data), "file shrank while being read")
-        return data, 0
+        return data
 
     def check_trailer(self, expected):
         """The four bytes before pos must equal `expected`, the previous block's length."""

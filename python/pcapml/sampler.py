@@ -1,9 +1,10 @@
 """sampler(): a labeled pcapng file, one sample at a time."""
 import struct
-from itertools import chain, repeat
-from operator import truediv
+from bisect import bisect_left
+from itertools import accumulate, chain, repeat
+from operator import add, sub, truediv
 
-from .fastpath import Index, read_run, read_runs, scan
+from .fastpath import Index, read_runs, read_taken, scan
 from .labels import LabelCache, parse_meta
 from .reader import FormatError, Reader
 
@@ -47,29 +48,43 @@ class Sample(list):
 def _sample(sid, runs, tss, pks, limit):
     """A Sample of the packets in tss and pks (lists of times and data, which it may
     shorten); runs: (metadata, first idx, link type, count) of each stretch of them."""
-    if limit is not None and len(pks) > limit:
+    metas, firsts, link_types, counts = zip(*runs)
+    return _columns_sample(sid, metas, firsts, counts, _link_type_changes(link_types, counts),
+                           tss, pks, limit)
+
+
+def _link_type_changes(link_types, counts):
+    """[(first packet, link type)] where the link type changes, from per-run values."""
+    if link_types.count(link_types[0]) == len(link_types):
+        return [(0, link_types[0])]
+    changes, first = [], 0
+    for link_type, count in zip(link_types, counts):
+        if not changes or changes[-1][1] != link_type:
+            changes.append((first, link_type))
+        first += count
+    return changes
+
+
+def _columns_sample(sid, metas, firsts, counts, link_types, tss, pks, limit):
+    """A Sample from its runs' metadata, first idx and packet counts, a column each,
+    its link type changes, and its packets' times and data (lists it may shorten)."""
+    n, label = len(pks), metas[0]
+    if limit is not None and n > limit:
         del tss[limit:], pks[limit:]
-    n, label = len(pks), runs[0][0]
-    if len(runs) == 1:
-        idxs, labels, link_types = range(runs[0][1], runs[0][1] + n), repeat(label), [(0, runs[0][2])]
+        n = limit
+        ends = list(accumulate(counts))
+        last = bisect_left(ends, n)  # the run that holds packet n - 1
+        metas, firsts, counts = metas[:last + 1], firsts[:last + 1], list(counts[:last + 1])
+        counts[-1] -= ends[last] - n
+        link_types = [change for change in link_types if change[0] < n]
+    if len(firsts) == 1:
+        idxs = range(firsts[0], firsts[0] + n)
     else:
-        starts, ends, metas, counts, link_types, first = [], [], [], [], [], 0
-        for meta, idx, link_type, count in runs:
-            if first >= n:
-                break
-            count = min(count, n - first)
-            starts.append(idx)
-            ends.append(idx + count)
-            metas.append(meta)
-            counts.append(count)
-            if not link_types or link_types[-1][1] != link_type:
-                link_types.append((first, link_type))
-            first += count
-        idxs = chain.from_iterable(map(range, starts, ends))
-        if metas.count(label) == len(metas):
-            labels = repeat(label)
-        else:  # one sampleID, several metadata strings: each packet keeps its own
-            labels = chain.from_iterable(map(repeat, metas, counts))
+        idxs = chain.from_iterable(map(range, firsts, map(add, firsts, counts)))
+    if metas.count(label) == len(metas):
+        labels = repeat(label)
+    else:  # one sampleID, several metadata strings: each packet keeps its own
+        labels = chain.from_iterable(map(repeat, metas, counts))
     sample = Sample(zip(idxs, repeat(sid), labels, map(truediv, tss, repeat(1e9)), pks))
     sample.sid, sample.label = sid, label
     sample._ts_ns, sample._link_types = tss, link_types
@@ -182,10 +197,21 @@ def _indexed(rd, wanted, lookup, limit):
         label = index.labels[sid]
         if not wanted(sid, label):
             continue
+        if limit is not None:  # only the runs that hold the first `limit` packets
+            spans = spans[:width * (bisect_left(list(accumulate(spans[4::width])), limit) + 1)]
+        section, start, stop, idx, count, ifid = (spans[i::width] for i in range(width))
+        if (ifid.count(ifid[0]) == len(ifid) and ifid[0] >= 0 and section.count(section[0]) == len(section)
+                and max(map(sub, stop, start)) <= SPAN):
+            # Every run one scan() took in its loop, on one interface: its metadata, its link type.
+            tss, pks = [], []
+            read_taken(rd, start, stop, count, tss, pks)
+            link_type = sections[section[0]].interfaces[ifid[0]].link_type
+            yield _columns_sample(sid, (label,), idx, count, [(0, link_type)], tss, pks, limit)
+            continue
         runs, tss, pks = [], [], []
-        for section, start, stop, idx, n, ifid in zip(*(spans[i::width] for i in range(width))):
+        for section, start, stop, idx, n, ifid in zip(section, start, stop, idx, count, ifid):
             if ifid >= 0 and stop - start <= SPAN:
-                read_run(rd, start, stop, n, tss, pks)
+                read_taken(rd, (start,), (stop,), (n,), tss, pks)
                 runs.append((label, idx, sections[section].interfaces[ifid].link_type, n))
             else:
                 rd.seek(start, stop, sections[section])
@@ -193,6 +219,4 @@ def _indexed(rd, wanted, lookup, limit):
                     tss += run_tss
                     pks += run_pks
                     runs.append((meta, first, link_type, len(run_pks)))
-            if limit is not None and len(pks) >= limit:
-                break
         yield _sample(sid, runs, tss, pks, limit)
