@@ -34,6 +34,16 @@ _NO_RUN = object()  # a comment value no packet has
 _FUSED = {}  # k4 -> read_runs()'s struct call for a comment option of k4 - 4 bytes
 
 
+def _fused(k4):
+    """read_runs()'s struct call for runs whose options take k4 bytes: the block
+    before's options and trailer, then this block's type, length, interface,
+    time high, time low and captured length."""
+    fused = _FUSED.get(k4)
+    if fused is None:
+        fused = _FUSED[k4] = struct.Struct(f"<{k4}s7I").unpack_from
+    return fused
+
+
 def _fast_key(rd, comment):
     """(the options of a run's blocks: opt_comment and opt_endofopt, their length,
     read_runs()'s struct call) for a comment; the reader keeps enough bytes
@@ -43,29 +53,23 @@ def _fast_key(rd, comment):
         return None, 0, None  # never equal to what the loops read: the careful path
     tail = (b"\x01\x00" + len(comment).to_bytes(2, "little") + comment
             + bytes(-len(comment) % 4) + bytes(4))  # opt_comment, padding, opt_endofopt
-    k4 = len(tail)
-    rd.keep = k4 + 4
-    fused = _FUSED.get(k4)
-    if fused is None:
-        # The block before: its comment and opt_endofopt (k4 bytes), its trailer;
-        # this block: type, length, interface, time high, time low, captured length.
-        fused = _FUSED[k4] = struct.Struct(f"<{k4}s7I").unpack_from
-    return tail, k4, fused
+    rd.keep = len(tail) + 4
+    return tail, len(tail), _fused(len(tail))
 
 
-def _label_of_tail(tail, lookup):
-    """The label (sid, metadata) of a block whose options are `tail`; None for a
-    comment that is not a label; _NOT_FAST unless tail is exactly one opt_comment
-    (zero padded or not) and an all-zero opt_endofopt."""
+def _comment_of_tail(tail):
+    """The raw comment if a block's options `tail` are exactly one opt_comment
+    (zero padded or not) and an all-zero opt_endofopt, the layout the loops
+    take; else None."""
     if len(tail) < 8 or tail[:2] != b"\x01\x00" or tail[-4:] != b"\0\0\0\0":
-        return _NOT_FAST
+        return None
     n = tail[2] | tail[3] << 8
     if (n + 3 & -4) + 8 != len(tail):
-        return _NOT_FAST
-    return lookup(tail[4:4 + n])
+        return None
+    return tail[4:4 + n]
 
 
-_NOT_FAST = object()
+_NOT_FAST = object()  # what scan() knows of options other than one comment
 _u5 = struct.Struct("<4I8xI").unpack_from  # trailer, type, length, interface, captured length
 _h4 = struct.Struct("<4xI4x3I").unpack_from  # length, time high, time low, captured length
 
@@ -108,7 +112,7 @@ def scan(rd, lookup):
     samples are interleaved packet by packet never leaves it.
     """
     index = Index(rd.sections)
-    tails = {}  # a block's option bytes -> its label, None or _NOT_FAST
+    tails = {}  # a block's options -> its label, None (not a label) or _NOT_FAST
     key, tail, fif, parsed = _NO_RUN, None, -1, None
     section = start = stop = idx = count = 0
     runs_of, labels = index.runs, index.labels
@@ -123,12 +127,13 @@ def scan(rd, lookup):
             if t != prev or bt != 6 or nxt > end:
                 break
             # Empty if the data runs past them; one comment and opt_endofopt, as
-            # _label_of_tail() wants them, only if the length is a multiple of 4.
+            # _comment_of_tail() wants them, only if the length is a multiple of 4.
             opts = buf[pos + (cl + 31 & -4):nxt - 4]
             if opts != tail or ifid != fif:
                 label = tails.get(opts, _NO_RUN)
                 if label is _NO_RUN:
-                    label = _label_of_tail(opts, lookup)
+                    comment = _comment_of_tail(opts)
+                    label = _NOT_FAST if comment is None else lookup(comment)
                     if len(tails) < 1 << 16:
                         tails[opts] = label
                 if label is _NOT_FAST or ifid not in fast:
@@ -221,6 +226,23 @@ def read_runs(rd, idx, lookup):
                 del pks[-1], tss[-1]
                 pos -= prev
                 prev = _u32(buf, pos - 4)[0]
+            if pos <= end - 28:
+                # Most often the block here is the next sample's first packet, as
+                # the loop takes them but for its comment: then it starts the next run.
+                t, bt, bl, ifid, th, tl, cl = _u7(buf, pos - 4)
+                nxt = pos + bl
+                if t == prev and bt == 6 and ifid == fif and nxt <= end and _u32(buf, nxt - 4)[0] == bl:
+                    opts = buf[pos + (cl + 31 & -4):nxt - 4]
+                    comment = _comment_of_tail(opts)
+                    label = comment and lookup(comment)
+                    if label:
+                        if pks:
+                            yield (*parsed, offset, idx, link_type, tss, pks)
+                            idx += len(pks)
+                        tss, pks, offset = [th << 32 | tl], [buf[pos + 28:pos + 28 + cl]], rd.base + pos
+                        key, parsed, tail, k4, u8 = comment, label, opts, len(opts), _fused(len(opts))
+                        rd.keep, rd.pos = k4 + 4, nxt
+                        continue
         rd.pos = pos
         rd.check_trailer(prev)
         if rd.at_end():
