@@ -116,6 +116,19 @@ def measure(kind, path):
                       "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
+def loop_ns():
+    """Nanoseconds a step of `while i < n: i += 1` takes, best of five: how fast the
+    interpreter runs right now. On a shared virtual machine this moves by a factor
+    of two from hour to hour, and every reader's packets/s with it."""
+    best = float("inf")
+    for _ in range(5):
+        i, n, start = 0, 1_000_000, time.perf_counter()
+        while i < n:
+            i += 1
+        best = min(best, time.perf_counter() - start)
+    return best * 1e3
+
+
 def prepare(path, size_mb, concurrent):
     if not os.path.exists(path) or os.path.getsize(path) < size_mb * 10**6:
         print(f"writing {path} ...", flush=True)
@@ -151,7 +164,7 @@ def main():
                 (f"interleaved file ({args.concurrent} samples at a time)",
                  prepare(interleaved, args.size_mb, args.concurrent),
                  [r for r, kind in READERS.items() if kind != "grouped"])]
-    print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, interpreter {loop_ns():.1f} ns a loop step")
     results = {}
     for _ in range(args.repeat):  # in turn, so a busy spell on the machine hits all readers alike
         for what, path, names in runs:
@@ -168,7 +181,7 @@ def main():
             print(f"  {name:36s} {r['packets']:>9d} packets  {r['packets'] / r['seconds']:>10,.0f} packets/s"
                   f"  ({r['packets'] / r['cpu']:>10,.0f} per CPU-second)  peak {r['peak_mib']:6.0f} MiB")
         assert len({results[what, name]["packets"] for name in names}) == 1, "readers disagree on the packet count"
-    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}, interpreter {loop_ns():.1f} ns a loop step")
     for what, path, names in runs:
         scapy = results[what, "scapy RawPcapNgReader"]
         for name in names[:-1]:
