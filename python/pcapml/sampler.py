@@ -156,7 +156,7 @@ def sampler(path, labels=None, sids=None, limit=None, grouped=None):
         then read once, front to back; a sample that shows up again after
         another one raises FormatError. Otherwise a first pass indexes where
         each sample's packets are, so any file works, in memory bounded by the
-        largest sample plus 40 bytes per run of packets.
+        largest sample plus 48 bytes per run of packets.
     """
     if grouped is None:
         grouped = declares_grouped(path)
