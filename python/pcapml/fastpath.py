@@ -1,4 +1,4 @@
-"""The hot loops: index a file (scan), read a run it indexed (read_run), and
+"""The hot loops: index a file (scan), read the runs it took (read_taken), and
 read a file or a range of it front to back (read_runs).
 
 They take the common block inline: a little-endian EPB on an interface with
@@ -14,8 +14,8 @@ reading, the same link type): the unit the loops hand back.
 
 scan() reads each block's options as bytes and compares them with the run's;
 when they differ it looks them up (once per distinct comment), so samples
-interleaved packet by packet cost no more than grouped ones. read_run() reads
-a run scan() has checked, without checking again.
+interleaved packet by packet never leave its loop. read_taken() reads runs
+scan() has checked, without checking them again.
 
 read_runs() is the one-pass reader of grouped files, made for long runs: one
 struct call per packet reads the end of the block before (its comment,
@@ -29,8 +29,11 @@ import struct
 from array import array
 
 _u7 = struct.Struct("<7I").unpack_from  # trailer, type, length, interface, time high, low, captured
+_u5 = struct.Struct("<4I8xI").unpack_from  # trailer, type, length, interface, captured length
+_h4 = struct.Struct("<4xI4x3I").unpack_from  # length, time high, time low, captured length
 _u32 = struct.Struct("<I").unpack_from
 _NO_RUN = object()  # a comment value no packet has
+_NOT_FAST = object()  # what scan() knows of options other than one comment
 _FUSED = {}  # k4 -> read_runs()'s struct call for a comment option of k4 - 4 bytes
 
 
@@ -69,17 +72,12 @@ def _comment_of_tail(tail):
     return tail[4:4 + n]
 
 
-_NOT_FAST = object()  # what scan() knows of options other than one comment
-_u5 = struct.Struct("<4I8xI").unpack_from  # trailer, type, length, interface, captured length
-_h4 = struct.Struct("<4xI4x3I").unpack_from  # length, time high, time low, captured length
-
-
 class Index:
     """Where each sample's runs are: sid -> array of (section, start, stop, idx, count, ifid).
 
     ifid >= 0 marks a run scan() took whole in its loop: `count` EPBs on that
     interface, each with the sample's first metadata as its only option, so
-    read_run() may read it without checking again. -1: any other run.
+    read_taken() may read it without checking again. -1: any other run.
     """
 
     FIELDS = 6
