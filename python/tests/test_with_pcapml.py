@@ -107,3 +107,32 @@ def test_sorted_output_streams_in_one_pass(tmp_path):
     one_pass = {s.sid: packets_of(s) for s in pcapml.sampler(ordered, grouped=True)}
     assert one_pass == {s.sid: packets_of(s) for s in pcapml.sampler(labeled)}
     assert list(one_pass) == sorted(one_pass)  # sorted by sampleID
+
+
+def test_daemon_output_round_trip(tmp_path):
+    """The daemon replaying a capture into rotated files: each file read through the
+    sampler gives, per sample, exactly the trace's packets its rule matches."""
+    trace = [(T0 + i * 1000 + i % 7, udp("10.0.0.%d" % (1 + i % 3), "8.8.8.8", bytes([i]) * (20 + i % 50)))
+             for i in range(90)]
+    (tmp_path / "trace.pcap").write_bytes(pcap(trace, "<", True))
+    rules = ["BPF:host 10.0.0.1,alpha", "BPF:host 10.0.0.2,beta,mykey"]  # 10.0.0.3: unlabeled
+    (tmp_path / "rules.csv").write_text("\n".join(rules) + "\n")
+    out = tmp_path / "out"
+    (tmp_path / "d.toml").write_text(
+        f'[[source]]\nfile = "{tmp_path / "trace.pcap"}"\npace = "fast"\n'
+        f'[rules]\nfiles = ["{tmp_path / "rules.csv"}"]\nunmatched = "keep"\n'
+        f'[output]\ndirectory = "{out}"\nprefix = "d"\nrotate_packets = 25\n')
+    run("daemon", "--config", str(tmp_path / "d.toml"))  # a file source: it ends with the file
+    files = sorted(str(out / f) for f in os.listdir(out))
+    assert len(files) == 4 and all(f.endswith(".pcapng") for f in files)
+    got, position = {}, 0
+    for f in files:
+        for s in pcapml.sampler(f):  # interleaved: read through the index
+            assert s.label == ("alpha" if s.sid == pcapml.sample_id(rules[0]) else "beta")
+            got.setdefault(s.sid, []).extend(
+                (position + idx, ts_ns, buf) for (idx, _, _, _, buf), ts_ns in zip(s, s.timestamps_ns()))
+        position += sum(1 for _ in pcapml.read_packets(f))
+    expected = {pcapml.sample_id(rules[0]): 0, pcapml.sample_id("mykey"): 1}
+    assert set(got) == set(expected)
+    for sid, first in expected.items():
+        assert sorted(got[sid]) == [(i, *trace[i]) for i in range(first, 90, 3)]
