@@ -11,6 +11,7 @@ import pytest
 import pcapml
 import pcapml.reader
 from pcapgen import PcapngBuilder
+from test_sampler import random_file
 
 T0 = 1_700_000_000_000_000_000
 
@@ -69,17 +70,11 @@ def mutations(data, rnd, count):
         yield bytes(bad)
 
 
-@pytest.mark.parametrize("chunk", [64, 1 << 16])
-@pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("interleaved", [False, True])
-def test_fast_loops_agree_with_the_careful_path_on_damaged_files(tmp_path, monkeypatch, chunk, seed,
-                                                                 interleaved):
-    monkeypatch.setattr(pcapml.reader, "CHUNK", chunk)
-    rnd = random.Random(seed)
-    data = labeled_file(seed, interleaved)
-    path = tmp_path / "f.pcapng"
+def assert_agree(path, data, rnd, count):
+    """data and `count` damaged copies of it, each written to path, read alike
+    by the careful path and the sampler; how many were read whole, and not."""
     tried = {"ok": 0, "error": 0}
-    for bad in [data, *mutations(data, rnd, 250)]:
+    for bad in [data, *mutations(data, rnd, count)]:
         path.write_bytes(bad)
         expected = outcome(lambda: careful(path))
         tried[expected[0]] += 1
@@ -88,6 +83,16 @@ def test_fast_loops_agree_with_the_careful_path_on_damaged_files(tmp_path, monke
         if got != expected:  # a changed comment can make a sample come back: then it says so
             with pytest.raises(pcapml.FormatError, match="appears again"):
                 fast(path, True)
+    return tried
+
+
+@pytest.mark.parametrize("chunk", [64, 1 << 16])
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("interleaved", [False, True])
+def test_fast_loops_agree_with_the_careful_path_on_damaged_files(tmp_path, monkeypatch, chunk, seed,
+                                                                 interleaved):
+    monkeypatch.setattr(pcapml.reader, "CHUNK", chunk)
+    tried = assert_agree(tmp_path / "f.pcapng", labeled_file(seed, interleaved), random.Random(seed), 250)
     assert min(tried.values()) > 20  # both kinds of file were seen often
 
 
@@ -112,3 +117,14 @@ def test_file_changed_between_the_passes(tmp_path, monkeypatch, damage):
     with pytest.raises(pcapml.FormatError, match="shrank" if damage == "truncate" else "changed") as err:
         next(samples)
     assert err.value.offset == (second + 10 if damage == "truncate" else second)
+
+
+@pytest.mark.parametrize("chunk", [64, 1 << 16])
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_loops_agree_on_damaged_files_of_every_kind(tmp_path, monkeypatch, chunk, seed):
+    """The same on test_sampler's random files: sections of both byte orders, several
+    interfaces and time units, PBs and SPBs, foreign blocks, extra options."""
+    monkeypatch.setattr(pcapml.reader, "CHUNK", chunk)
+    path, _ = random_file(tmp_path / "f.pcapng", seed, seed % 2 == 0)
+    tried = assert_agree(path, path.read_bytes(), random.Random(seed), 150)
+    assert min(tried.values()) > 10
