@@ -202,17 +202,17 @@ def _indexed(rd, wanted, lookup, limit):
             continue
         if limit is not None:  # only the runs that hold the first `limit` packets
             spans = spans[:width * (bisect_left(list(accumulate(spans[4::width])), limit) + 1)]
-        section, start, stop, idx, count, ifid = (spans[i::width] for i in range(width))
-        if (ifid.count(ifid[0]) == len(ifid) and ifid[0] >= 0 and section.count(section[0]) == len(section)
-                and max(map(sub, stop, start)) <= SPAN):
+        in_section, starts, stops, firsts, counts, ifids = (spans[i::width] for i in range(width))
+        if (ifids.count(ifids[0]) == len(ifids) and ifids[0] >= 0
+                and in_section.count(in_section[0]) == len(in_section) and max(map(sub, stops, starts)) <= SPAN):
             # Every run one scan() took in its loop, on one interface: its metadata, its link type.
             tss, pks = [], []
-            read_taken(rd, start, stop, count, tss, pks)
-            link_type = sections[section[0]].interfaces[ifid[0]].link_type
-            yield _columns_sample(sid, (label,), idx, count, [(0, link_type)], tss, pks, limit)
+            read_taken(rd, starts, stops, counts, tss, pks)
+            link_type = sections[in_section[0]].interfaces[ifids[0]].link_type
+            yield _columns_sample(sid, (label,), firsts, counts, [(0, link_type)], tss, pks, limit)
             continue
         runs, tss, pks = [], [], []
-        for section, start, stop, idx, n, ifid in zip(section, start, stop, idx, count, ifid):
+        for section, start, stop, idx, n, ifid in zip(in_section, starts, stops, firsts, counts, ifids):
             if ifid >= 0 and stop - start <= SPAN:
                 read_taken(rd, (start,), (stop,), (n,), tss, pks)
                 runs.append((label, idx, sections[section].interfaces[ifid].link_type, n))
