@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "base/units.h"
 #include "daemon/tools.h"
 
 namespace asio = boost::asio;
@@ -69,6 +70,31 @@ std::vector<std::string> SplitFields(const std::string& line) {
     start = tab + 1;
   }
   return out;
+}
+
+bool ParseAddRequest(const std::vector<std::string>& fields, RuleSpec* spec, std::string* err) {
+  std::string sample = "rule";
+  for (size_t i = 1; i < fields.size(); ++i) {
+    const std::string& field = fields[i];
+    size_t eq = field.find('=');
+    std::string key = field.substr(0, eq), value = eq == std::string::npos ? "" : field.substr(eq + 1);
+    if (key == "id") spec->id = value;
+    else if (key == "label") spec->label = value;
+    else if (key == "filter") spec->filter = value;
+    else if (key == "sample") sample = value;
+    else if (key == "window") {
+      if (!ParseDuration(value, &spec->window_ns, err)) return false;
+    } else if (key == "meta") {
+      size_t e = value.find('=');
+      if (e == std::string::npos) return *err = "meta must be key=value", false;
+      spec->meta.emplace_back(value.substr(0, e), value.substr(e + 1));
+    } else {
+      return *err = "unknown field '" + key.substr(0, 40) + "'", false;
+    }
+  }
+  if (spec->id.empty() || spec->label.empty()) return *err = "add needs id= and label=", false;
+  if (!ParseSampleMode(sample, &spec->sample)) return *err = "sample must be rule, flow or window", false;
+  return true;
 }
 
 ControlServer::~ControlServer() {

@@ -20,6 +20,8 @@
 
 #include <boost/asio.hpp>
 
+#include "rules/rule.h"
+
 namespace pcapml {
 
 class ControlServer {
@@ -45,6 +47,11 @@ class ControlServer {
 
 // Splits a request line at tabs.
 std::vector<std::string> SplitFields(const std::string& line);
+
+// The fields of an `add` request (fields[0] is "add") as a rule's settings:
+// id= and label= required, filter=, sample=, window=, meta=k=v (repeatable).
+// False, with *err saying why, for an unknown or malformed field.
+bool ParseAddRequest(const std::vector<std::string>& fields, RuleSpec* spec, std::string* err);
 
 int RunCtl(const std::vector<std::string>& args);
 

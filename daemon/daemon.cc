@@ -252,29 +252,10 @@ std::vector<std::string> Daemon::Control(const std::vector<std::string>& f) {
 // removed) with `end`. Its sample key is its id.
 std::vector<std::string> Daemon::AddRule(const std::vector<std::string>& f) {
   RuleSpec spec;
-  std::string sample = "rule", err;
-  for (size_t i = 1; i < f.size(); ++i) {
-    size_t eq = f[i].find('=');
-    std::string key = f[i].substr(0, eq), value = eq == std::string::npos ? "" : f[i].substr(eq + 1);
-    if (key == "id") spec.id = value;
-    else if (key == "label") spec.label = value;
-    else if (key == "filter") spec.filter = value;
-    else if (key == "sample") sample = value;
-    else if (key == "window") {
-      if (!ParseDuration(value, &spec.window_ns, &err)) return {"error " + err};
-    }
-    else if (key == "meta") {
-      size_t e = value.find('=');
-      if (e == std::string::npos) return {"error meta must be key=value"};
-      spec.meta.emplace_back(value.substr(0, e), value.substr(e + 1));
-    } else {
-      return {"error unknown field '" + key.substr(0, 40) + "'"};
-    }
-  }
-  if (spec.id.empty() || spec.label.empty()) return {"error add needs id= and label="};
+  std::string err;
+  if (!ParseAddRequest(f, &spec, &err)) return {"error " + err};
   if (runtime_rules_ >= kMaxRuntimeRules)
     return {"error " + std::to_string(kMaxRuntimeRules) + " run-time rules are active: end some first"};
-  if (!ParseSampleMode(sample, &spec.sample)) return {"error sample must be rule, flow or window"};
   spec.source = "control socket";
   spec.window.first_ns = WallClockNs();
   Rule rule;
