@@ -11,7 +11,7 @@ seconds=${1:-60}
 shift || true
 build=${FUZZ_BUILD:-build-fuzz}
 work_root=${FUZZ_WORK:-$build/fuzz-work}
-all=(reader legacy_rules labels_file toml_rules daemon_config label filter_expr tls_sni dns flow_position)
+all=(reader legacy_rules labels_file toml_rules daemon_config label filter_expr control tls_sni dns flow_position)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
@@ -20,6 +20,7 @@ dict_for() {
     filter_expr) echo fuzz/dict/filter_expr.dict ;;
     legacy_rules | labels_file) echo fuzz/dict/rules.dict ;;
     toml_rules | daemon_config) echo fuzz/dict/toml.dict ;;
+    control) echo fuzz/dict/control.dict ;;
   esac
 }
 
