@@ -153,12 +153,10 @@ class Reader:
         start = self.base + self.pos - keep
         want = min(max(need + keep, min(CHUNK, self.stop - start)), self.size - start)
         if start < 0:  # at the file's start the slack is zeros
-            self.buf = bytes(-start) + os.pread(self.fd, want + start, 0)
+            self.buf = bytes(-start) + self.read_at(0, start + want)
         else:
-            self.buf = os.pread(self.fd, want, start)
+            self.buf = self.read_at(start, start + want)
         self.base, self.pos = start, keep
-        if len(self.buf) < want:
-            raise self.error(start + len(self.buf), "file shrank while being read")
 
     def _needed(self):
         """(Length of the block at pos, or a header's worth if unknown yet; its byte order)."""
