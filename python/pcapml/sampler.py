@@ -48,9 +48,6 @@ class Sample(list):
 def _sample(sid, runs, tss, pks, limit):
     """A Sample of the packets in tss and pks (lists of times and data, which it may
     shorten); runs: (metadata, first idx, link type, count) of each stretch of them."""
-    if len(runs) == 1:
-        meta, first, link_type, count = runs[0]
-        return _columns_sample(sid, (meta,), (first,), (count,), [(0, link_type)], tss, pks, limit)
     metas, firsts, link_types, counts = zip(*runs)
     return _columns_sample(sid, metas, firsts, counts, _link_type_changes(link_types, counts),
                            tss, pks, limit)
