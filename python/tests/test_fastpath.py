@@ -11,7 +11,7 @@ import pytest
 import pcapml
 import pcapml.reader
 from pcapgen import PcapngBuilder
-from test_sampler import random_file
+from test_sampler import flatten, random_file, reference
 
 T0 = 1_700_000_000_000_000_000
 
@@ -46,19 +46,8 @@ def outcome(read):
         return "error", err.offset
 
 
-def careful(path):
-    """Samples in order of first packet, as tuples, from read_packets() alone."""
-    samples = {}
-    for p in pcapml.read_packets(path):
-        if p.sid is not None:
-            samples.setdefault(p.sid, []).append((p.idx, p.sid, p.label, p.ts_ns, p.data, p.link_type))
-    return list(samples.values())
-
-
 def fast(path, grouped):
-    return [[(idx, sid, label, s.ts_ns(i), buf, s.link_type_of(i))
-             for i, (idx, sid, label, ts, buf) in enumerate(s)]
-            for s in pcapml.sampler(path, grouped=grouped)]
+    return [flatten(s) for s in pcapml.sampler(path, grouped=grouped)]
 
 
 def mutations(data, rnd, count):
@@ -76,7 +65,7 @@ def assert_agree(path, data, rnd, count):
     tried = {"ok": 0, "error": 0}
     for bad in [data, *mutations(data, rnd, count)]:
         path.write_bytes(bad)
-        expected = outcome(lambda: careful(path))
+        expected = outcome(lambda: reference(path))
         tried[expected[0]] += 1
         assert outcome(lambda: fast(path, False)) == expected
         got = outcome(lambda: fast(path, True))
