@@ -67,13 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckPluginTables(text);
   RuleSet rules;
   std::string err;
-  if (!ParseTomlRules("fuzz.toml", text, "sensor", &rules, &err)) {
-    FUZZ_CHECK(err.starts_with("fuzz.toml"));
-    return 0;
-  }
-  FUZZ_CHECK(rules.size() > 0);
-  for (size_t i = 0; i < rules.size(); ++i)
-    FUZZ_CHECK(rules.rule(i).comment.find_first_of("\r\n") == std::string::npos);
-  fuzz::CheckClassification(&rules);
+  bool parsed = ParseTomlRules("fuzz.toml", text, "sensor", &rules, &err);
+  fuzz::CheckParsedRules(parsed, "fuzz.toml", err, &rules, "\r\n");
   return 0;
 }

@@ -41,4 +41,19 @@ inline void CheckClassification(RuleSet* rules) {
   }
 }
 
+// What both rules file targets check of a parse of `file`: an error names the
+// file; otherwise there are rules, no comment holds one of `breaks` (the line
+// ends the parser splits at), and they classify as the contract says.
+inline void CheckParsedRules(bool parsed, std::string_view file, const std::string& err, RuleSet* rules,
+                             std::string_view breaks) {
+  if (!parsed) {
+    FUZZ_CHECK(err.starts_with(file));
+    return;
+  }
+  FUZZ_CHECK(rules->size() > 0);
+  for (size_t i = 0; i < rules->size(); ++i)
+    FUZZ_CHECK(rules->rule(i).comment.find_first_of(breaks) == std::string::npos);
+  CheckClassification(rules);
+}
+
 }  // namespace pcapml::fuzz
