@@ -129,14 +129,20 @@ def loop_ns():
     return best * 1e3
 
 
-def prepare(path, size_mb, concurrent):
-    if not os.path.exists(path) or os.path.getsize(path) < size_mb * 10**6:
-        print(f"writing {path} ...", flush=True)
-        generate(path, size_mb * 10**6, concurrent)
-    with open(path, "rb") as f:  # warm the page cache so every reader starts alike
+def warm(path):
+    """Reads the file once so every reader starts with it in the page cache."""
+    with open(path, "rb") as f:
         while f.read(1 << 24):
             pass
     return path
+
+
+def prepare(path, size_mb, concurrent):
+    """generate() the file unless it is there already, at least that size; warm it."""
+    if not os.path.exists(path) or os.path.getsize(path) < size_mb * 10**6:
+        print(f"writing {path} ...", flush=True)
+        generate(path, size_mb * 10**6, concurrent)
+    return warm(path)
 
 
 def main():
@@ -157,7 +163,7 @@ def main():
     if args.file:
         if not os.path.isfile(args.file):
             parser.error(f"--file {args.file}: no such file")
-        runs = [("file", prepare(args.file, 0, 1), list(READERS))]
+        runs = [("file", warm(args.file), list(READERS))]
     else:
         interleaved = args.out.replace(".pcapng", "") + f"_interleaved{args.concurrent}.pcapng"
         runs = [("grouped file", prepare(args.out, args.size_mb, 1), list(READERS)),
