@@ -1,5 +1,6 @@
 #include "base/units.h"
 
+#include <charconv>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -116,6 +117,30 @@ std::string FormatUtcNs(int64_t ns) {
   size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
   snprintf(buf + n, sizeof buf - n, ".%09" PRId64 "Z", frac);
   return buf;
+}
+
+bool ParseEpochBound(std::string_view text, bool upper, int64_t* ns) {
+  size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  int64_t secs;
+  auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
+  if (whole.empty() || ec != std::errc() || p != whole.data() + whole.size() || secs < 0 ||
+      secs > 9'000'000'000LL)
+    return false;
+  if (dot == std::string_view::npos) {
+    *ns = secs * 1'000'000'000 + (upper ? 999'999'999 : 0);
+    return true;
+  }
+  std::string_view frac = text.substr(dot + 1);
+  if (frac.empty() || frac.size() > 9) return false;
+  int64_t f = 0;
+  for (char c : frac) {
+    if (c < '0' || c > '9') return false;
+    f = f * 10 + (c - '0');
+  }
+  for (size_t i = frac.size(); i < 9; ++i) f *= 10;
+  *ns = secs * 1'000'000'000 + f;
+  return true;
 }
 
 }  // namespace pcapml

@@ -26,4 +26,8 @@ std::string FormatEpochNs(int64_t ns);
 // Nanoseconds since the epoch as "2023-11-14T22:13:20.123456789Z".
 std::string FormatUtcNs(int64_t ns);
 
+// Parses an epoch time bound: an integer covers its whole second (the last
+// nanosecond of it when `upper`), a fraction is exact to the nanosecond.
+bool ParseEpochBound(std::string_view text, bool upper, int64_t* ns);
+
 }  // namespace pcapml

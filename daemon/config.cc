@@ -7,7 +7,7 @@
 #include <toml++/toml.h>
 
 #include "base/units.h"
-#include "plugins/plugin_settings.h"
+#include "plugin_host/plugin_settings.h"
 
 namespace fs = std::filesystem;
 
@@ -67,6 +67,14 @@ class TableReader {
     if (n->is_string() && ParseDuration(n->as_string()->get(), &ns, &why) && ns >= 0)
       return *out = ns / 1000000000, true;
     return Fail(n, std::string(key) + ": " + (why.empty() ? "expected a duration like 1h" : why));
+  }
+  // Counts: a non-negative integer, no unit.
+  bool Count(const char* key, uint32_t max, uint32_t* out) {
+    const toml::node* n = Use(key);
+    if (!n) return true;
+    if (n->is_integer() && n->as_integer()->get() >= 0 && n->as_integer()->get() <= max)
+      return *out = static_cast<uint32_t>(n->as_integer()->get()), true;
+    return Fail(n, std::string(key) + " must be a whole number from 0 to " + std::to_string(max));
   }
   bool StringList(const char* key, std::vector<std::string>* out) {
     const toml::node* n = Use(key);
@@ -137,15 +145,13 @@ bool ReadOutput(const toml::table& t, DaemonConfig* c, std::string* err) {
   TableReader r(t, "[output]", c->path, err);
   OutputConfig& o = c->output;
   std::string post;
-  int64_t max_files = 0;
   if (!r.String("directory", &o.directory) || !r.String("prefix", &o.prefix) ||
       !r.Bytes("rotate_bytes", &o.rotate_bytes) || !r.Seconds("rotate_seconds", &o.rotate_seconds) ||
-      !r.Bytes("rotate_packets", &o.rotate_packets) || !r.Seconds("max_files", &max_files) ||
+      !r.Bytes("rotate_packets", &o.rotate_packets) || !r.Count("max_files", 1000000, &o.max_files) ||
       !r.String("post_rotate", &post) || !r.Bool("fsync", &o.fsync))
     return false;
   if (o.prefix.empty() || o.prefix.find('/') != std::string::npos)
     return r.Fail(t.get("prefix"), "prefix must be a non-empty file name");
-  o.max_files = static_cast<uint32_t>(max_files);
   o.post_rotate = SplitWords(post);
   o.directory = Resolve(fs::path(c->path).parent_path().string(), o.directory);
   return r.NoOthers();

@@ -1,4 +1,4 @@
-// The daemon's configuration file (TOML, DESIGN §5), validated as a whole:
+// The daemon's configuration file (TOML; config/pcapml.toml documents every key), validated as a whole:
 // unknown keys and bad values are errors naming the file and line.
 #pragma once
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "plugins/plugin_spec.h"
+#include "plugin_host/plugin_spec.h"
 
 namespace pcapml {
 

@@ -53,6 +53,4 @@ std::vector<std::string> SplitFields(const std::string& line);
 // False, with *err saying why, for an unknown or malformed field.
 bool ParseAddRequest(const std::vector<std::string>& fields, RuleSpec* spec, std::string* err);
 
-int RunCtl(const std::vector<std::string>& args);
-
 }  // namespace pcapml

@@ -1,4 +1,4 @@
-// pcapml daemon: the event loop around the pipeline (DESIGN §5). Boost.Asio
+// pcapml daemon: the event loop around the pipeline. Boost.Asio
 // runs signals, timers, the control socket and post-rotate commands; the
 // packet path runs on the pipeline's own thread.
 #include <grp.h>
@@ -9,15 +9,18 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <utility>
 
 #include "base/units.h"
+#include "base/clock.h"
+#include "base/exit.h"
+#include "classify/rule_files.h"
 #include "daemon/control.h"
+#include "daemon/daemon.h"
 #include "daemon/pipeline.h"
-#include "daemon/tools.h"
 
 extern char** environ;
 
@@ -33,6 +36,21 @@ constexpr size_t kMaxRuntimeRules = 10000;
 
 std::vector<std::string> SplitLines(const std::string& text);
 
+// Loads the rules files of the config (legacy or TOML) into *rules; plugin
+// rules use the instances of plugins (configured in the daemon config only).
+bool LoadRuleFiles(const DaemonConfig& config, const PluginSet& plugins, RuleChain* rules, std::string* err) {
+  RuleSet set;
+  std::vector<PluginSpec> in_rules;
+  if (!LoadRules(config.rule_files, config.sensor_id, &set, err) ||
+      !ReadPluginTablesOfRules(config.rule_files, &in_rules, err))
+    return false;
+  if (!in_rules.empty())  // SIGHUP reloads rules, not plugins: they belong to the config
+    return *err = in_rules[0].source + ": the daemon takes [[plugin]] tables from its config (" + config.path +
+                  "), not from rules files",
+           false;
+  return rules->Build(std::move(set), plugins, {}, err);
+}
+
 void Log(const std::string& message) { fprintf(stderr, "pcapml daemon: %s\n", message.c_str()); }
 
 // Drops root for the configured user once the capture handles are open.
@@ -41,9 +59,11 @@ bool DropPrivileges(const DaemonConfig& c, std::string* err) {
   if (getuid() != 0 || c.user.empty() || getenv("INVOCATION_ID")) return true;
   struct passwd* pw = getpwnam(c.user.c_str());
   if (!pw) return *err = "user '" + c.user + "' does not exist", false;
-  std::error_code ec;
-  fs::path dir(c.output.directory);
-  if (chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) {}  // best effort: the directory must stay writable
+  // The user must be able to write the files it will rotate.
+  if (chown(c.output.directory.c_str(), pw->pw_uid, pw->pw_gid) != 0)
+    return *err = "output directory " + c.output.directory + ": cannot give it to user '" + c.user +
+                  "': " + strerror(errno),
+           false;
   if (setgroups(0, nullptr) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
     return *err = "cannot drop privileges to user '" + c.user + "'", false;
   return true;
@@ -301,37 +321,15 @@ std::vector<std::string> SplitLines(const std::string& text) {
 
 }  // namespace
 
-int RunDaemon(const Args& args) {
-  CLI::App app("Captures from interfaces and/or replays files, labels every packet with the rules "
-               "(run-time rules first, then the rules files; first match wins), and writes rotating "
-               "labeled pcapng files. Metrics at /metrics, SIGHUP reloads the rules, SIGTERM/SIGINT "
-               "complete the current file and exit.",
-               "daemon");
-  std::string config_path, check_path, metrics_listen;
-  app.add_option("-c,--config", config_path, "configuration file (TOML; see config/pcapml.toml)");
-  app.add_option("--check-config", check_path, "validate a configuration file and its rules, then exit");
-  auto* listen = app.add_option("--metrics-listen", metrics_listen,
-                                "ADDRESS:PORT for the metrics instead of the config's [metrics] listen "
-                                "(\"\" turns them off)");
-  if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
-  if (config_path.empty() == check_path.empty()) {
-    fprintf(stderr, "pcapml daemon: give --config FILE or --check-config FILE (see pcapml help daemon)\n");
-    return kExitUsage;
-  }
-  DaemonConfig config;
-  std::string err;
-  if (!LoadDaemonConfig(check_path.empty() ? config_path : check_path, &config, &err)) return Fail(err);
-  if (listen->count()) config.metrics_listen = metrics_listen;
-  if (!check_path.empty()) {
-    PluginSet plugins;
-    RuleChain rules;
-    if (!plugins.Load(config.plugins, &err) || !LoadRuleFiles(config, plugins, &rules, &err) ||
-        !rules.Prepare(1, &err))
-      return Fail(err);
-    printf("%s: ok: %zu source(s), %zu rule(s)\n", check_path.c_str(), config.sources.size(), rules.size());
-    return kExitOk;
-  }
-  return Daemon(std::move(config)).Run();
+int RunDaemon(DaemonConfig config) { return Daemon(std::move(config)).Run(); }
+
+bool CheckDaemonConfig(const DaemonConfig& config, std::string* summary, std::string* err) {
+  PluginSet plugins;
+  RuleChain rules;
+  if (!plugins.Load(config.plugins, err) || !LoadRuleFiles(config, plugins, &rules, err) || !rules.Prepare(1, err))
+    return false;
+  *summary = std::to_string(config.sources.size()) + " source(s), " + std::to_string(rules.size()) + " rule(s)";
+  return true;
 }
 
 }  // namespace pcapml

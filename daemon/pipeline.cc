@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "base/units.h"
-#include "rules/rules_file.h"
+#include "base/clock.h"
 
 namespace pcapml {
 namespace {
@@ -23,25 +23,6 @@ constexpr int64_t kPublishNs = 100000000;   // counters to metrics every 100 ms
 constexpr int64_t kDrainQuietNs = 300000000;
 
 }  // namespace
-
-int64_t WallClockNs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-bool LoadRuleFiles(const DaemonConfig& config, const PluginSet& plugins, RuleChain* rules, std::string* err) {
-  RuleSet set;
-  std::vector<PluginSpec> in_rules;
-  if (!LoadRules(config.rule_files, config.sensor_id, &set, err) ||
-      !ReadPluginTablesOfRules(config.rule_files, &in_rules, err))
-    return false;
-  if (!in_rules.empty())  // SIGHUP reloads rules, not plugins: they belong to the config
-    return *err = in_rules[0].source + ": the daemon takes [[plugin]] tables from its config (" + config.path +
-                  "), not from rules files",
-           false;
-  return rules->Build(std::move(set), plugins, {}, err);
-}
 
 std::string DescribeRuntimeRule(const Rule& r) {
   static const char* kModes[] = {"rule", "flow", "window"};

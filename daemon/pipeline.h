@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -18,16 +19,10 @@
 #include "daemon/metrics.h"
 #include "daemon/rotation.h"
 #include "daemon/source.h"
-#include "plugins/rule_chain.h"
+#include "classify/rule_chain.h"
 #include "rules/rule.h"
 
 namespace pcapml {
-
-#include <functional>
-
-// Loads the rules files of the config (legacy or TOML) into *rules; plugin
-// rules use the instances of plugins (configured in the daemon config only).
-bool LoadRuleFiles(const DaemonConfig& config, const PluginSet& plugins, RuleChain* rules, std::string* err);
 
 // What `pcapml ctl list` shows of a run-time rule.
 std::string DescribeRuntimeRule(const Rule& rule);
@@ -99,7 +94,5 @@ class Pipeline {
   std::string close_error_;
   int wake_fd_;  // eventfd in the packet thread's poll set: requests are served at once, not at its timeout
 };
-
-int64_t WallClockNs();
 
 }  // namespace pcapml

@@ -1,5 +1,5 @@
 // The flow_position plugin over the input as a packet stream: the packet
-// decoder (plugins/packet_decoder.h) on every link type, then per-flow
+// decoder (plugin_host/packet_view.h) on every link type, then per-flow
 // counting with idle timeouts and a bounded, evicting flow table.
 #include "fuzz/plugin_harness.h"
 

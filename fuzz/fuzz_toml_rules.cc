@@ -6,7 +6,7 @@
 #include <toml++/toml.h>
 
 #include "fuzz/rules_check.h"
-#include "plugins/plugin_settings.h"
+#include "plugin_host/plugin_settings.h"
 #include "rules/toml_rules.h"
 
 using namespace pcapml;

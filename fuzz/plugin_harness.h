@@ -1,6 +1,6 @@
 // Runs one shipped plugin, as pcapml's host does (plugins/plugin_set.h:
 // ticks, counting), over the packets of a fuzz input (fuzz/fuzz_util.h
-// PacketStream), decoded by plugins/packet_decoder.h. The plugin's source is
+// PacketStream), decoded by plugin_host/packet_view.h. The plugin's source is
 // linked in; its entry point is the one PCAPML_PLUGIN exports. Every label
 // it gives must keep the comment format, and every view must be live.
 #pragma once
@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "fuzz/fuzz_util.h"
-#include "plugins/packet_decoder.h"
-#include "plugins/plugin_set.h"
+#include "plugin_host/packet_view.h"
+#include "plugin_host/plugin_set.h"
 
 extern "C" const pcapml::plugin::PluginInfo* PCAPML_PLUGIN_ENTRY_SYMBOL();
 

@@ -1,5 +1,5 @@
 // Classifies the fixed packets with a fuzzed RuleSet and checks the answer
-// against the contract (DESIGN §3): the first rule, in order, whose FILE
+// against the contract (docs/format.md: Rules): the first rule, in order, whose FILE
 // terms allow the input, whose time window holds the packet and whose BPF
 // filter (libpcap) matches it. The RuleSet's indexes and native filter
 // evaluation must never change that answer.

@@ -1,4 +1,4 @@
-// pcapng writer (DESIGN §1): SHB with shb_userappl, one IDB per (source,
+// pcapng writer (docs/format.md: The label): SHB with shb_userappl, one IDB per (source,
 // link type, snaplen) written when first needed, EPBs with if_tsresol=9
 // timestamps and an optional opt_comment. Writes into an OutputFile's buffer:
 // no allocation or system call per packet.

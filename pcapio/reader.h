@@ -1,4 +1,4 @@
-// One reader for classic pcap and pcapng (DESIGN §1). Packets come out with
+// One reader for classic pcap and pcapng (docs/format.md: The label). Packets come out with
 // exact integer nanosecond timestamps and a global interface index; damaged
 // input is an error naming the byte offset, never a crash.
 #pragma once

@@ -1,4 +1,4 @@
-// The pcapml plugin interface (DESIGN §5), the one header a plugin needs.
+// The pcapml plugin interface, the one header a plugin needs.
 //
 // A plugin is a shared library that labels packets BPF cannot describe (the
 // TLS server name, the DNS name behind an address, ...). It describes itself
@@ -136,7 +136,7 @@ struct Label {
   Field fields[kMaxFields];
   uint32_t field_count = 0;
   // The packet's sample within the rule: the sample key is
-  // "<rule key>|<sample_key>" (DESIGN §2). Empty: "<rule key>|<label>", one
+  // "<rule key>|<sample_key>" (docs/format.md: Sample IDs). Empty: "<rule key>|<label>", one
   // sample per label.
   std::string_view sample_key;
 };

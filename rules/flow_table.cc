@@ -7,12 +7,10 @@
 #include <tuple>
 
 #include "rules/flat_map.h"
-#include "rules/packet_headers.h"
+#include "net/ip_packet.h"
 
 namespace pcapml {
 namespace {
-
-bool IsVlanTpid(uint16_t t) { return t == 0x8100 || t == 0x88a8 || t == 0x9100; }
 
 // now_ns - then_ns, saturated: packet times come from the input and may lie
 // anywhere in int64, where the plain difference overflows.
@@ -20,88 +18,6 @@ int64_t ElapsedNs(int64_t now_ns, int64_t then_ns) {
   int64_t d;
   if (__builtin_sub_overflow(now_ns, then_ns, &d)) return now_ns > then_ns ? INT64_MAX : INT64_MIN;
   return d;
-}
-
-// The network header's offset and protocol (as an ethertype); false if the
-// link layer is unknown or the packet is not IP.
-bool FindNetwork(uint16_t link_type, const uint8_t* d, uint32_t n, uint32_t* off, uint16_t* ethertype) {
-  switch (link_type) {
-    case 1:  // Ethernet, skipping 802.1Q/802.1ad tags
-      if (n < 14) return false;
-      *ethertype = Load16(d + 12);
-      *off = 14;
-      for (int tags = 0; IsVlanTpid(*ethertype) && tags < 4; ++tags, *off += 4) {
-        if (n < *off + 4) return false;
-        *ethertype = Load16(d + *off + 2);
-      }
-      break;
-    case 113:
-      if (n < 16) return false;
-      *off = 16, *ethertype = Load16(d + 14);
-      break;  // Linux SLL
-    case 276:
-      if (n < 20) return false;
-      *off = 20, *ethertype = Load16(d);
-      break;   // Linux SLL2
-    case 0:    // BSD loopback: address family in the capturing host's byte order
-    case 108:  // OpenBSD loopback: network byte order
-    {
-      if (n < 4) return false;
-      uint32_t be = Load32(d), le = d[0] | d[1] << 8 | d[2] << 16 | uint32_t{d[3]} << 24;
-      auto is6 = [](uint32_t f) { return f == 10 || f == 24 || f == 28 || f == 30; };
-      *off = 4;
-      *ethertype = be == 2 || le == 2 ? kEtherIp : is6(be) || is6(le) ? kEtherIp6 : 0;
-      break;
-    }
-    case 101:
-    case 228:
-    case 229:  // raw IP
-      if (n < 1) return false;
-      *off = 0;
-      *ethertype = (d[0] >> 4) == 4 ? kEtherIp : (d[0] >> 4) == 6 ? kEtherIp6 : 0;
-      break;
-    default:
-      return false;
-  }
-  return *ethertype == kEtherIp || *ethertype == kEtherIp6;
-}
-
-bool HasPorts(uint8_t proto) { return proto == kProtoTcp || proto == kProtoUdp || proto == kProtoSctp; }
-
-bool DecodeIpv4(const uint8_t* ip, uint32_t n, FlowKey* k, uint16_t ports[2]) {
-  if (n < 20 || (ip[0] >> 4) != 4) return false;
-  uint32_t ihl = (ip[0] & 0xf) * 4u;
-  if (ihl < 20 || n < ihl) return false;
-  k->family = 4;
-  k->proto = ip[9];
-  memcpy(k->addr_lo.data(), ip + 12, 4);
-  memcpy(k->addr_hi.data(), ip + 16, 4);
-  bool first_fragment = (Load16(ip + 6) & 0x1fff) == 0;
-  if (first_fragment && HasPorts(k->proto) && n >= ihl + 4)
-    ports[0] = Load16(ip + ihl), ports[1] = Load16(ip + ihl + 2);
-  return true;
-}
-
-bool DecodeIpv6(const uint8_t* ip, uint32_t n, FlowKey* k, uint16_t ports[2]) {
-  if (n < 40 || (ip[0] >> 4) != 6) return false;
-  k->family = 6;
-  memcpy(k->addr_lo.data(), ip + 8, 16);
-  memcpy(k->addr_hi.data(), ip + 24, 16);
-  uint8_t nh = ip[6];
-  uint32_t off = 40;
-  bool first_fragment = true;
-  // Hop-by-hop, routing, fragment, destination options, AH.
-  for (int hops = 0; hops < 8 && (nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51); ++hops) {
-    if (n < off + 8) break;
-    uint32_t len = nh == 44 ? 8 : nh == 51 ? (ip[off + 1] + 2u) * 4 : (ip[off + 1] + 1u) * 8;
-    if (nh == 44) first_fragment = (Load16(ip + off + 2) & 0xfff8) == 0;
-    nh = ip[off];
-    off += len;
-  }
-  k->proto = nh;
-  if (first_fragment && HasPorts(nh) && n >= off + 4)
-    ports[0] = Load16(ip + off), ports[1] = Load16(ip + off + 2);
-  return true;
 }
 
 uint64_t HashKey(const FlowKey& k) {
@@ -117,16 +33,15 @@ uint64_t HashKey(const FlowKey& k) {
 }  // namespace
 
 bool DecodeFlow(uint16_t link_type, const uint8_t* data, uint32_t caplen, FlowKey* key) {
-  uint32_t off;
-  uint16_t ethertype;
-  if (!FindNetwork(link_type, data, caplen, &off, &ethertype) || caplen < off) return false;
+  IpPacket ip;
+  if (!DecodeIpPacket(link_type, data, caplen, &ip)) return false;
   FlowKey k;
   k.rule = key->rule;
-  uint16_t ports[2] = {0, 0};
-  bool ok = ethertype == kEtherIp ? DecodeIpv4(data + off, caplen - off, &k, ports)
-                                  : DecodeIpv6(data + off, caplen - off, &k, ports);
-  if (!ok) return false;
-  k.port_lo = ports[0], k.port_hi = ports[1];
+  k.family = ip.version;
+  k.proto = ip.protocol;
+  memcpy(k.addr_lo.data(), ip.src, ip.version == 4 ? 4 : 16);
+  memcpy(k.addr_hi.data(), ip.dst, ip.version == 4 ? 4 : 16);
+  if (ip.has_ports) k.port_lo = ip.src_port, k.port_hi = ip.dst_port;
   // Canonical order: the lower (address, port) endpoint first.
   if (std::tie(k.addr_hi, k.port_hi) < std::tie(k.addr_lo, k.port_lo)) {
     std::swap(k.addr_lo, k.addr_hi);

@@ -1,4 +1,4 @@
-// The label on the wire (DESIGN §1): "<sampleID>,<metadata>" in a packet's
+// The label on the wire (docs/format.md: The label): "<sampleID>,<metadata>" in a packet's
 // opt_comment, plus the comment forms older pcapml versions wrote.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The directory labels file (DESIGN §3): "filename,label" per line, an
+// The directory labels file (docs/format.md: Rules): "filename,label" per line, an
 // optional "filename,label" header, paths relative to the directory (a
 // FILE: prefix and paths that include the directory are accepted too).
 #pragma once
@@ -13,7 +13,7 @@ namespace pcapml {
 struct LabeledFile {
   std::string path;      // relative to the directory, normalised
   std::string metadata;  // everything after the first comma
-  uint64_t sample_id = 0;  // SHA-256 of the line as written (DESIGN §2)
+  uint64_t sample_id = 0;  // SHA-256 of the line as written (docs/format.md: Sample IDs)
   std::string comment;   // "<sampleID>,<metadata>"
   size_t line = 0;
 };

@@ -1,10 +1,10 @@
 #include "rules/legacy_rules.h"
 
+#include "base/units.h"
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace pcapml {
 namespace {
@@ -75,42 +75,6 @@ bool ParseLine(std::string_view line, const std::string& sensor_id, Rule* rule, 
 }
 
 }  // namespace
-
-bool ParseEpochBound(std::string_view text, bool upper, int64_t* ns) {
-  size_t dot = text.find('.');
-  std::string_view whole = text.substr(0, dot);
-  int64_t secs;
-  auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
-  if (whole.empty() || ec != std::errc() || p != whole.data() + whole.size() || secs < 0 ||
-      secs > 9'000'000'000LL)
-    return false;
-  if (dot == std::string_view::npos) {
-    *ns = secs * 1'000'000'000 + (upper ? 999'999'999 : 0);
-    return true;
-  }
-  std::string_view frac = text.substr(dot + 1);
-  if (frac.empty() || frac.size() > 9) return false;
-  int64_t f = 0;
-  for (char c : frac) {
-    if (c < '0' || c > '9') return false;
-    f = f * 10 + (c - '0');
-  }
-  for (size_t i = frac.size(); i < 9; ++i) f *= 10;
-  *ns = secs * 1'000'000'000 + f;
-  return true;
-}
-
-bool ReadTextFile(const std::string& path, std::string* text, std::string* err) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *err = path + ": " + strerror(errno);
-    return false;
-  }
-  std::ostringstream s;
-  s << in.rdbuf();
-  *text = s.str();
-  return true;
-}
 
 bool ParseLegacyRules(const std::string& path, std::string_view text, const std::string& sensor_id,
                       RuleSet* rules, std::string* err) {

@@ -1,4 +1,4 @@
-// The legacy metadata file (DESIGN §3), one rule per line:
+// The legacy metadata file (docs/format.md: Rules), one rule per line:
 //   <traffic_filter>,<metadata>[,<hash_key>]
 //   traffic_filter := term ('|' term)*
 //   term := BPF:<expr> | TS_START:<epoch> | TS_END:<epoch> | FILE:<path>
@@ -16,12 +16,5 @@ namespace pcapml {
 // Errors name the file, line and offending text.
 bool ParseLegacyRules(const std::string& path, std::string_view text, const std::string& sensor_id,
                       RuleSet* rules, std::string* err);
-
-// Parses an epoch time bound: an integer covers its whole second (the last
-// nanosecond of it when `upper`), a fraction is exact to the nanosecond.
-bool ParseEpochBound(std::string_view text, bool upper, int64_t* ns);
-
-// Reads a whole file into *text; the error names the file.
-bool ReadTextFile(const std::string& path, std::string* text, std::string* err);
 
 }  // namespace pcapml

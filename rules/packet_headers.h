@@ -6,17 +6,12 @@
 
 #include <cstdint>
 
+#include "net/bytes.h"
+
 namespace pcapml {
 
 constexpr int kMaxVlanDepth = 2;
 
-constexpr uint16_t kEtherIp = 0x0800, kEtherIp6 = 0x86dd, kEtherArp = 0x0806, kEtherRarp = 0x8035;
-constexpr uint8_t kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoSctp = 132, kProtoIp6Fragment = 44;
-
-inline uint16_t Load16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-inline uint32_t Load32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
 
 struct HeaderLayer {
   uint16_t ethertype = 0;       // what libpcap's link-layer protocol test compares

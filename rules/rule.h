@@ -1,5 +1,5 @@
 // The rule model shared by every rules format: a packet gets the label of
-// the first rule that matches it (DESIGN §3). A RuleSet classifies packets
+// the first rule that matches it (docs/format.md: Rules). A RuleSet classifies packets
 // with indexes (rules/matcher.h) yet answers exactly as trying every rule's
 // BPF filter in order would; rules can be added and removed while it runs.
 #pragma once
@@ -39,7 +39,7 @@ struct Rule {
   int64_t window_ns = 0;        // kWindow: window length
   int64_t idle_timeout_ns = 0;  // kFlow: silence that ends a flow
   // Set by SetSampleKey (RuleSet::Add uses the id when unset):
-  std::string key;  // sample key (DESIGN §2), sensor prefix included
+  std::string key;  // sample key (docs/format.md: Sample IDs), sensor prefix included
   uint64_t sample_id = 0;
   std::string comment;   // "<sampleID>,<metadata>"
   uint64_t packets = 0;  // matched so far; RuleSet::rule() and Find() bring it up to date

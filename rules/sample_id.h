@@ -1,4 +1,4 @@
-// Deterministic sample identifiers (DESIGN §2): the first 8 bytes of
+// Deterministic sample identifiers (docs/format.md: Sample IDs): the first 8 bytes of
 // SHA-256(key) read as a big-endian uint64.
 #pragma once
 

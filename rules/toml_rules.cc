@@ -5,7 +5,6 @@
 #include <charconv>
 
 #include "base/units.h"
-#include "rules/legacy_rules.h"
 
 namespace pcapml {
 namespace {

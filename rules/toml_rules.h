@@ -1,4 +1,4 @@
-// Rules files in TOML (DESIGN §3), one [[rule]] table per rule, tried in
+// Rules files in TOML (docs/format.md: Rules), one [[rule]] table per rule, tried in
 // file order:
 //
 //   [[rule]]

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "rules/legacy_rules.h"
-#include "rules/rules_file.h"
+#include "classify/rule_files.h"
 #include "rules/sample_id.h"
 
 namespace pcapml {

@@ -49,7 +49,7 @@ inline Key AddressKey(uint8_t ip_version, const uint8_t* addr) {
 }
 
 // "<proto> <lowIP> <lowport> <highIP> <highport>|<start ns>": the flow
-// sample-key suffix of DESIGN §2, as RuleSet writes it for sample = "flow".
+// sample-key suffix of docs/format.md (Sample IDs), as RuleSet writes it for sample = "flow".
 inline void AppendConnectionSuffix(const Key& k, int64_t start_ns, std::string* out) {
   char ip[INET6_ADDRSTRLEN];
   int family = k.b[0] == 6 ? AF_INET6 : AF_INET;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "plugins/packet_decoder.h"
+#include "plugin_host/packet_view.h"
 
 namespace pcapml::testing_packets {
 

@@ -1,4 +1,4 @@
-"""The label on the wire (DESIGN.md §1) and sample identifiers (§2)."""
+"""The label on the wire (docs/format.md: The label) and sample identifiers (Sample IDs)."""
 import hashlib
 
 

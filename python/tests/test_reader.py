@@ -8,7 +8,7 @@ import pcapml
 from pcapgen import PcapngBuilder, pcap
 
 CORPUS = os.environ.get("PCAPNG_CONFORMANCE", os.path.join(
-    os.path.dirname(__file__), "..", "..", "..", "shared", "testdata", "pcapng-conformance"))
+    os.path.dirname(__file__), "..", "..", "tests", "data", "pcapng-conformance"))
 
 
 def check_against(path, expected):

@@ -8,7 +8,7 @@ import pytest
 
 SOURCE = os.environ.get("PCAPML_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BIN = os.path.abspath(os.environ.get("PCAPML_BIN", os.path.join(SOURCE, "build", "pcapml")))
-TESTDATA = os.environ.get("PCAPML_TESTDATA", os.path.join(SOURCE, "..", "shared", "testdata"))
+TESTDATA = os.environ.get("PCAPML_TESTDATA", os.path.join(SOURCE, "tests", "data"))
 SAMPLE = os.path.join(SOURCE, "config", "sample")
 
 
@@ -37,7 +37,7 @@ def tcpdump(path, *args):
 
 
 def sample_id(key):
-    """DESIGN §2: first 8 bytes of SHA-256(key), big-endian."""
+    """docs/format.md (Sample IDs): first 8 bytes of SHA-256(key), big-endian."""
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 

@@ -1,0 +1,146 @@
+#include "classify/rule_chain.h"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <functional>
+
+#include "plugin_host/packet_view.h"
+#include "base/text_file.h"
+#include "classify/rule_files.h"
+#include "rules/sample_id.h"
+
+namespace pcapml {
+
+// The sample IDs of recent sample keys: SHA-256 runs once per new key, not
+// per packet. Direct-mapped; a slot's key buffer is reused, so a warm cache
+// allocates nothing.
+class SampleIdCache {
+ public:
+  uint64_t Get(std::string_view key, bool* is_new) {
+    size_t h = std::hash<std::string_view>{}(key);
+    Slot& s = slots_[h % kSlots];
+    *is_new = !(s.used && s.hash == h && s.key == key);
+    if (*is_new) s.used = true, s.hash = h, s.id = SampleId(key), s.key.assign(key);
+    return s.id;
+  }
+
+ private:
+  static constexpr size_t kSlots = 4096;
+  struct Slot {
+    bool used = false;
+    size_t hash = 0;
+    uint64_t id = 0;
+    std::string key;
+  };
+  std::vector<Slot> slots_ = std::vector<Slot>(kSlots);
+};
+
+// The plugin side of one plugin rule: asks the instance and turns its label
+// into the packet's sample and comment.
+class PluginRule {
+ public:
+  PluginRule(const Rule& rule, PluginInstance* instance)
+      : instance_(instance), key_(rule.key + "|"), prefix_(key_.size()) {}
+
+  size_t samples() const { return samples_.size(); }
+
+  // True, with *v completed, if the plugin labeled the packet; v->rule is
+  // this rule, matched by its filter.
+  bool Label(Verdict* v, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+             uint32_t orig_len) {
+    DecodePacket(link_type, ts_ns, data, caplen, orig_len, &packet_);
+    plugin::Label l;
+    if (instance_->Process(packet_, &l) != plugin::Result::kLabel) return false;
+    key_.resize(prefix_);
+    key_.append(l.sample_key.empty() ? l.label : l.sample_key);
+    bool is_new;
+    v->sample_id = cache_.Get(key_, &is_new);
+    if (is_new) samples_.insert(v->sample_id);
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v->sample_id);
+    comment_.assign(digits, end);
+    comment_.push_back(',');
+    comment_.append(l.label).append(v->rule->metadata);  // the rule's ",key=value" meta
+    for (uint32_t i = 0; i < l.field_count; ++i)
+      comment_.append(",").append(l.fields[i].key).append("=").append(l.fields[i].value);
+    v->comment = comment_;
+    return true;
+  }
+
+ private:
+  PluginInstance* instance_;
+  plugin::Packet packet_;
+  std::string key_;  // "<rule key>|" then the packet's part
+  size_t prefix_;
+  SampleIdCache cache_;
+  std::string comment_;
+  std::unordered_set<uint64_t> samples_;
+};
+
+bool ReadPluginTablesOfRules(const std::vector<std::string>& paths, std::vector<PluginSpec>* specs,
+                             std::string* err) {
+  for (const std::string& path : paths) {
+    std::string text;
+    if (!ReadTextFile(path, &text, err)) return false;
+    if (!LooksLikeTomlRules(path, text)) continue;
+    toml::table doc;
+    try {
+      doc = toml::parse(text, path);
+    } catch (const toml::parse_error& e) {
+      return *err = path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()), false;
+    }
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    if (const toml::node* n = doc.get("plugin"); n && !ReadPluginTables(*n, path, dir, specs, err)) return false;
+  }
+  return true;
+}
+
+RuleChain::RuleChain() = default;
+RuleChain::~RuleChain() = default;
+RuleChain::RuleChain(RuleChain&&) noexcept = default;
+RuleChain& RuleChain::operator=(RuleChain&&) noexcept = default;
+
+bool RuleChain::Build(RuleSet rules, const PluginSet& plugins, std::string* err) {
+  rules_ = std::move(rules);
+  plugin_rules_.clear();
+  plugins_ = &plugins;
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    const Rule& r = rules_.rule(i);
+    if (r.plugin.empty()) continue;
+    PluginInstance* instance = plugins.Find(r.plugin);
+    if (!instance)
+      return *err = DescribeRule(r) + ": no plugin '" + r.plugin +
+                    "' is loaded (give a [[plugin]] table or --plugin PATH)",
+             false;
+    plugin_rules_.push_back({&r, i, std::make_unique<PluginRule>(r, instance)});
+  }
+  return true;
+}
+
+// v's rule matched first. While it is a plugin rule whose plugin has no
+// opinion, the first match among the rules after it is the answer.
+Verdict RuleChain::AskPlugins(Verdict v, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                              uint32_t orig_len) {
+  while (v.rule) {
+    auto p = std::find_if(plugin_rules_.begin(), plugin_rules_.end(),
+                          [&](const PluginRuleRef& r) { return r.rule == v.rule; });
+    if (p == plugin_rules_.end() || p->plugin->Label(&v, link_type, ts_ns, data, caplen, orig_len)) return v;
+    v = rules_.ClassifyFrom(p->index + 1, link_type, ts_ns, data, caplen, orig_len);
+  }
+  return v;
+}
+
+std::vector<const Rule*> RuleChain::rules() const {
+  std::vector<const Rule*> out;
+  for (size_t i = 0; i < rules_.size(); ++i) out.push_back(&rules_.rule(i));
+  return out;
+}
+
+size_t RuleChain::plugin_samples() const {
+  size_t n = 0;
+  for (const PluginRuleRef& p : plugin_rules_) n += p.plugin->samples();
+  return n;
+}
+
+}  // namespace pcapml

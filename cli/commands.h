@@ -1,0 +1,44 @@
+// The pcapml subcommands: one static table of {name, description, run}
+// (ninja-style). main() is a thin wrapper around RunPcapml().
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/exit.h"
+
+namespace CLI {
+class App;
+}
+
+namespace pcapml {
+
+using Args = std::vector<std::string>;
+
+struct Tool {
+  const char* name;
+  const char* description;
+  int (*run)(const Args& args);  // args after the subcommand name
+};
+
+const std::vector<Tool>& Tools();
+
+// Entry point: subcommands, the seed's flag form (-D/-P/-M ...), --help,
+// --version, "help <command>".
+int RunPcapml(int argc, char** argv);
+
+// Parses args into app. Returns -1 to go on, else the code to exit with
+// (0 after --help, kExitUsage after a usage error, printed in one line).
+int ParseCommandLine(CLI::App& app, const Args& args);
+
+// Tool entry points.
+int RunSummary(const Args& args);
+int RunLabel(const Args& args);
+int RunSplit(const Args& args);
+int RunSort(const Args& args);
+int RunStrip(const Args& args);
+int RunDaemonCommand(const Args& args);
+int RunCtl(const Args& args);
+int RunPlugins(const Args& args);
+
+}  // namespace pcapml

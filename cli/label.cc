@@ -1,0 +1,253 @@
+// pcapml label: a directory of pcaps (one sample per listed file) or one
+// capture plus rules, into one labeled pcapng (docs/format.md: Rules, Outputs).
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string_view>
+
+#include "base/progress.h"
+#include "cli/commands.h"
+#include "pcapio/pcapng_writer.h"
+#include "pcapio/reader.h"
+#include "classify/rule_chain.h"
+#include "rules/labels_file.h"
+#include "base/text_file.h"
+#include "classify/rule_files.h"
+
+namespace fs = std::filesystem;
+
+namespace pcapml {
+namespace {
+
+struct LabelOptions {
+  std::string dir, pcap, labels, write, sensor_id;
+  bool keep_unmatched = false, skip_bad = false, verbose = false, stats = false;
+  size_t max_flows = SampleOptions().max_flows;
+  std::vector<std::string> plugins;  // --plugin PATH
+};
+
+struct Counts {
+  uint64_t read = 0, labeled = 0, unmatched = 0, files = 0, skipped = 0, unlisted = 0;
+  std::set<uint64_t> samples;
+  uint64_t flow_and_window_samples = 0;  // capture mode: not kept in `samples`
+};
+
+// Writes packets of one input after another into one labeled pcapng.
+class LabelJob {
+ public:
+  explicit LabelJob(const LabelOptions& o) : opts_(o), writer_(&out_), progress_("label") {}
+
+  bool Open(std::string* err) {
+    if (!out_.Open(opts_.write, err)) return false;
+    // Directory mode writes each sample's packets together: say so.
+    writer_.WriteSectionHeader({}, opts_.sensor_id.empty() ? "" : "sensor " + opts_.sensor_id, !opts_.dir.empty());
+    return true;
+  }
+
+  // Copies every packet of `path`; choose(packet, link_type) returns the
+  // comment to write (a std::string* or an optional string_view), or none
+  // to drop the packet. `prepare(link_type)` runs once per input
+  // interface. False on an input or output error.
+  template <typename Prepare, typename Choose>
+  bool Copy(const std::string& path, Prepare prepare, Choose choose, std::string* err) {
+    PacketReader reader;
+    if (!reader.Open(path, err)) return false;
+    std::vector<int64_t> out_iface;  // input interface -> output IDB, -1 until seen
+    Packet p;
+    PacketReader::Status st;
+    while ((st = reader.Next(&p, err)) == PacketReader::Status::kPacket) {
+      const Interface& in = reader.interfaces()[p.interface];
+      if (p.interface >= out_iface.size()) out_iface.resize(reader.interfaces().size(), -1);
+      if (out_iface[p.interface] < 0) {
+        if (!prepare(in.link_type, err)) return false;
+        out_iface[p.interface] = writer_.Interface({in.name, in.link_type, in.snaplen, ""});
+      }
+      ++counts_.read;
+      auto comment = choose(p, in.link_type);
+      progress_.Update(done_bytes_ + reader.position(), total_bytes_, counts_.read);
+      if (!comment) continue;
+      writer_.WritePacket(static_cast<uint32_t>(out_iface[p.interface]), p.ts_ns, p.data, p.caplen,
+                          p.orig_len, *comment);
+    }
+    done_bytes_ += reader.position();
+    if (!out_.ok()) return *err = out_.error(), false;
+    return st == PacketReader::Status::kEnd;
+  }
+
+  bool Finish(std::string* err) {
+    progress_.Done();
+    return out_.Commit(err);
+  }
+
+  void set_total_bytes(uint64_t n) { total_bytes_ = n; }
+  Counts& counts() { return counts_; }
+
+ private:
+  const LabelOptions& opts_;
+  OutputFile out_;
+  PcapngWriter writer_;
+  Progress progress_;
+  Counts counts_;
+  uint64_t done_bytes_ = 0, total_bytes_ = 0;
+};
+
+void PrintStats(const Counts& c, bool capture_mode, bool keep) {
+  fprintf(stderr, "pcapml label: %" PRIu64 " packets read, %" PRIu64 " labeled, %" PRIu64
+          " unmatched (%s), %zu samples, %" PRIu64 " files read",
+          c.read, c.labeled, c.unmatched, keep ? "kept" : "dropped",
+          c.samples.size() + c.flow_and_window_samples, c.files);
+  if (!capture_mode) fprintf(stderr, ", %" PRIu64 " unlisted, %" PRIu64 " skipped", c.unlisted, c.skipped);
+  fputc('\n', stderr);
+}
+
+// Regular files below dir, as sorted relative paths.
+std::vector<std::string> ListFiles(const std::string& dir, std::string* err) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec), end;
+  if (ec) return *err = dir + ": " + ec.message(), files;
+  for (; it != end; it.increment(ec)) {
+    if (ec) return *err = dir + ": " + ec.message(), std::vector<std::string>();
+    if (it->is_regular_file()) files.push_back(fs::relative(it->path(), dir).string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+int LabelDirectory(const LabelOptions& o) {
+  std::string text, err;
+  std::vector<LabeledFile> listed;
+  if (!ReadTextFile(o.labels, &text, &err) || !ParseLabelsFile(o.labels, text, o.dir, o.sensor_id, &listed, &err))
+    return Fail(err);
+  if (!fs::is_directory(o.dir)) return Fail(o.dir + ": not a directory");
+  std::vector<std::string> present = ListFiles(o.dir, &err);
+  if (!err.empty()) return Fail(err);
+  std::set<std::string> listed_paths;
+  for (const LabeledFile& f : listed) listed_paths.insert(f.path);
+  std::sort(listed.begin(), listed.end(), [](auto& a, auto& b) { return a.path < b.path; });
+
+  LabelJob job(o);
+  Counts& c = job.counts();
+  uint64_t total = 0;
+  for (const LabeledFile& f : listed) {
+    std::error_code ec;
+    total += fs::file_size(fs::path(o.dir) / f.path, ec);
+  }
+  job.set_total_bytes(total);
+  for (const std::string& p : present) {
+    if (listed_paths.count(p) || fs::path(p) == fs::path(o.labels).filename()) continue;
+    ++c.unlisted;
+    if (o.verbose) fprintf(stderr, "pcapml label: %s is not listed in %s\n", p.c_str(), o.labels.c_str());
+  }
+  if (!job.Open(&err)) return Fail(err);
+  auto no_prepare = [](uint16_t, std::string*) { return true; };
+  for (const LabeledFile& f : listed) {
+    std::string path = (fs::path(o.dir) / f.path).string();
+    uint64_t before = c.labeled;
+    bool ok = job.Copy(path, no_prepare, [&](const Packet&, uint16_t) { ++c.labeled; return &f.comment; }, &err);
+    if (!ok) {
+      std::string where = " (listed at " + o.labels + ":" + std::to_string(f.line) + ")";
+      if (!o.skip_bad) return Fail(err + where);
+      ++c.skipped;
+      fprintf(stderr, "pcapml label: warning: %s%s; kept its %" PRIu64 " complete packets\n", err.c_str(),
+              where.c_str(), c.labeled - before);
+    }
+    ++c.files;
+    if (c.labeled > before) c.samples.insert(f.sample_id);
+  }
+  if (!job.Finish(&err)) return Fail(err);
+  if (o.stats) PrintStats(c, false, false);
+  return kExitOk;
+}
+
+int LabelCapture(const LabelOptions& o) {
+  std::string err;
+  RuleSet rules(SampleOptions{o.max_flows, /*count_windows=*/true});
+  if (!LoadRules({o.labels}, o.sensor_id, &rules, &err)) return Fail(err);
+  std::vector<PluginSpec> specs;  // --plugin PATH first: a [[plugin]] table may configure it
+  for (const std::string& p : o.plugins) specs.push_back({"", p, "--plugin " + p, {}});
+  PluginSet plugins;
+  RuleChain chain;
+  if (!ReadPluginTablesOfRules({o.labels}, &specs, &err) || !plugins.Load(specs, &err) ||
+      !chain.Build(std::move(rules), plugins, SampleOptions{o.max_flows, /*count_windows=*/true}, &err))
+    return Fail(err);
+  std::error_code ec;
+  LabelJob job(o);
+  job.set_total_bytes(fs::file_size(o.pcap, ec));
+  Counts& c = job.counts();
+  if (!job.Open(&err)) return Fail(err);
+  chain.SetInput(o.pcap);
+  auto prepare = [&](uint16_t link_type, std::string* e) { return chain.Prepare(link_type, e); };
+  auto choose = [&](const Packet& p, uint16_t link_type) -> std::optional<std::string_view> {
+    if (Verdict v = chain.Classify(link_type, p.ts_ns, p.data, p.caplen, p.orig_len); v.rule) {
+      ++c.labeled;
+      return v.comment;
+    }
+    ++c.unmatched;
+    return o.keep_unmatched ? std::optional<std::string_view>("") : std::nullopt;
+  };
+  if (!job.Copy(o.pcap, prepare, choose, &err)) return Fail(err);
+  c.files = 1;
+  for (const Rule* r : chain.rules())
+    if (r->packets && r->sample == SampleMode::kRule && r->plugin.empty()) c.samples.insert(r->sample_id);
+  RuleSetStats st = chain.stats();
+  c.flow_and_window_samples = st.flows.started + st.window_samples + chain.plugin_samples();
+  if (!job.Finish(&err)) return Fail(err);
+  if (o.stats) {
+    PrintStats(c, true, o.keep_unmatched);
+    if (st.flows.started)
+      fprintf(stderr, "pcapml label: %" PRIu64 " flows, %" PRIu64 " ended idle, %" PRIu64
+              " evicted at --max-flows %zu\n", st.flows.started, st.flows.expired, st.flows.evicted, o.max_flows);
+    for (size_t i = 0; i < plugins.size(); ++i) {
+      const PluginCounts& n = plugins.at(i).counts();
+      fprintf(stderr, "pcapml label: plugin %s: %" PRIu64 " packets in, %" PRIu64 " labeled, %" PRIu64
+              " no opinion, %" PRIu64 " errors\n", plugins.at(i).name(), n.in, n.labeled, n.no_opinion, n.errors);
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunLabel(const Args& args) {
+  CLI::App app(
+      "Labels traffic into one pcapng whose packet comments say '<sampleID>,<label>'.\n"
+      "  directory mode: every packet of each file listed in the labels file (filename,label)\n"
+      "                  is one sample; sampleID = SHA-256 of the labels-file line.\n"
+      "  capture mode:   each packet gets the first matching rule of a rules file: TOML\n"
+      "                  ([[rule]] tables, by .toml extension or content) or a legacy metadata file\n"
+      "                  (<BPF:expr|TS_START:t|TS_END:t|FILE:path>,<metadata>[,<hash_key>]).",
+      "label");
+  LabelOptions o;
+  auto* dir = app.add_option("-D,--dir", o.dir, "directory of pcap/pcapng files (directory mode)");
+  auto* pcap = app.add_option("-P,--pcap", o.pcap, "one pcap/pcapng capture (capture mode)");
+  dir->excludes(pcap);
+  app.add_option("-L,--labels", o.labels, "labels file (directory mode) or rules file (capture mode)")->required();
+  app.add_option("-W,--write", o.write, "output pcapng ('-' for stdout); written whole or not at all")->required();
+  app.add_option("--sensor-id", o.sensor_id, "prefix every sample key with '<id>/'");
+  app.add_flag("--keep-unmatched", o.keep_unmatched, "write packets no rule matches, without a comment");
+  app.add_flag("--skip-bad", o.skip_bad, "warn about and skip listed files that are missing or unreadable");
+  app.add_flag("-v,--verbose", o.verbose, "name the files present but not listed");
+  app.add_flag("--stats", o.stats, "print packet, sample and file counts at the end");
+  app.add_option("--max-flows", o.max_flows, "capture mode: flows tracked at once for sample = \"flow\" rules")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--plugin", o.plugins,
+                 "capture mode: load the plugin library at PATH for `plugin = \"<name>\"` rules (repeatable;\n"
+                 "a [[plugin]] table of the same name in the rules file gives its settings)");
+  if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
+  if (o.dir.empty() == o.pcap.empty()) {
+    fprintf(stderr, "pcapml label: give one of -D/--dir or -P/--pcap (see pcapml help label)\n");
+    return kExitUsage;
+  }
+  if (!o.dir.empty() && !o.plugins.empty()) {
+    fprintf(stderr, "pcapml label: --plugin is for capture mode (-P/--pcap)\n");
+    return kExitUsage;
+  }
+  return o.dir.empty() ? LabelCapture(o) : LabelDirectory(o);
+}
+
+}  // namespace pcapml

@@ -1,3 +1,0 @@
-#include "daemon/tools.h"
-
-int main(int argc, char** argv) { return pcapml::RunPcapml(argc, argv); }

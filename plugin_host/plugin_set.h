@@ -1,0 +1,72 @@
+// The plugin instances of one run (daemon or `pcapml label`), each with the
+// counters the framework keeps for it (Fluent Bit: every plugin gets the
+// same metrics for free): packets in, labeled, no opinion, errors.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plugin_host/plugin_loader.h"
+#include "plugin_host/plugin_settings.h"
+
+namespace pcapml {
+
+struct PluginCounts {
+  uint64_t in = 0, labeled = 0, no_opinion = 0, errors = 0;
+};
+
+class PluginInstance {
+ public:
+  PluginInstance(LoadedPlugin library, std::string source, std::unique_ptr<plugin::Instance> instance)
+      : library_(std::move(library)), source_(std::move(source)), instance_(std::move(instance)) {}
+
+  const char* name() const { return library_.info->name; }
+  const std::string& path() const { return library_.path; }
+  const std::string& source() const { return source_; }
+  const plugin::PluginInfo& info() const { return *library_.info; }
+  const PluginCounts& counts() const { return counts_; }
+
+  // Runs the plugin on one packet and counts the answer. A label that
+  // breaks the comment format (',' or a line break) counts as an error.
+  plugin::Result Process(const plugin::Packet& packet, plugin::Label* label) {
+    if (packet.ts_ns >= next_tick_) Tick(packet.ts_ns);
+    ++counts_.in;
+    *label = plugin::Label{};
+    plugin::Result r = instance_->Process(packet, label);
+    if (r == plugin::Result::kLabel && !ValidLabel(*label)) r = plugin::Result::kError;
+    ++(r == plugin::Result::kLabel ? counts_.labeled : r == plugin::Result::kError ? counts_.errors : counts_.no_opinion);
+    return r;
+  }
+
+ private:
+  void Tick(int64_t now_ns);
+  static bool ValidLabel(const plugin::Label& label);
+
+  LoadedPlugin library_;  // declared first: unloaded after the instance is gone
+  std::string source_;
+  std::unique_ptr<plugin::Instance> instance_;
+  int64_t next_tick_ = std::numeric_limits<int64_t>::min();
+  PluginCounts counts_;
+};
+
+class PluginSet {
+ public:
+  // Loads each plugin and creates its instance, in order. A plugin name or
+  // file given twice is refused; errors name where it was configured.
+  bool Load(const std::vector<PluginSpec>& specs, std::string* err);
+  PluginInstance* Find(std::string_view name) const;
+  size_t size() const { return instances_.size(); }
+  const PluginInstance& at(size_t i) const { return *instances_[i]; }
+
+ private:
+  std::vector<std::unique_ptr<PluginInstance>> instances_;
+};
+
+// "  name (type, default ...): description" lines of a plugin's config table.
+std::string DescribePlugin(const plugin::PluginInfo& info);
+
+}  // namespace pcapml
