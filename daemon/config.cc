@@ -6,6 +6,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "base/text_file.h"
 #include "base/units.h"
 #include "plugin_host/plugin_settings.h"
 
@@ -94,7 +95,7 @@ class TableReader {
   // Every key not read is an error.
   bool NoOthers() {
     for (const auto& [k, v] : t_)
-      if (!used_.count(std::string(k.str()))) return Fail(&v, "unknown key '" + std::string(k.str()) + "'");
+      if (!used_.count(std::string(k.str()))) return Fail(&v, "unknown key " + Quoted(k.str()));
     return true;
   }
 
@@ -206,8 +207,10 @@ bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
 bool LoadDaemonConfig(const std::string& path, DaemonConfig* config, std::string* err) {
   config->path = path;
   toml::table top;
+  std::string text;
+  if (!ReadTextFile(path, &text, err)) return false;
   try {
-    top = toml::parse_file(path);
+    top = toml::parse(WithLfLineEnds(text), path);  // TOML itself takes no lone CR
   } catch (const toml::parse_error& e) {
     *err = path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
     return false;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 
+#include "base/text_file.h"
 #include "rules/sample_id.h"
 
 namespace fs = std::filesystem;
@@ -32,14 +33,10 @@ std::string Relative(std::string_view name, const std::string& dir) {
 bool ParseLabelsFile(const std::string& path, std::string_view text, const std::string& dir,
                      const std::string& sensor_id, std::vector<LabeledFile>* out, std::string* err) {
   std::map<std::string, size_t> seen;
-  size_t line_no = 0, pos = 0;
   bool first = true;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(text);
+  for (std::string_view line; lines.Next(&line);) {
+    size_t line_no = lines.line_number();
     if (line.find_first_not_of(" \t") == std::string_view::npos || line[0] == '#') continue;
     if (first && IsHeader(line)) {
       first = false;
@@ -47,7 +44,7 @@ bool ParseLabelsFile(const std::string& path, std::string_view text, const std::
     }
     first = false;
     auto fail = [&](const std::string& what) {
-      *err = path + ":" + std::to_string(line_no) + ": " + what + " '" + std::string(line) + "'";
+      *err = path + ":" + std::to_string(line_no) + ": " + what + " " + Quoted(line);
       return false;
     };
     size_t comma = line.find(',');

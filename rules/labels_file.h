@@ -1,6 +1,7 @@
 // The directory labels file (docs/format.md: Rules): "filename,label" per line, an
 // optional "filename,label" header, paths relative to the directory (a
 // FILE: prefix and paths that include the directory are accepted too).
+// Lines end in LF, CRLF or CR (base/text_file.h).
 #pragma once
 
 #include <cstdint>

@@ -90,6 +90,22 @@ TEST(TomlRulesTest, ErrorsNameFileLineAndRule) {
             "rules.toml:1: rule 'a': start is after end");
 }
 
+// CR-only line ends (which TOML itself refuses) and a BOM read like LF.
+TEST(TomlRulesTest, EveryLineEndAndABomReadAlike) {
+  for (std::string_view text : {"[[rule]]\nid = \"a\"\nlabel = \"x\"\n", "[[rule]]\r\nid = \"a\"\r\nlabel = \"x\"\r\n",
+                                "[[rule]]\rid = \"a\"\rlabel = \"x\"\r",
+                                "\xEF\xBB\xBF[[rule]]\nid = \"a\"\nlabel = \"x\""}) {
+    RuleSet set;
+    std::string err;
+    ASSERT_TRUE(ParseTomlRules("rules.toml", text, "", &set, &err)) << err;
+    ASSERT_EQ(set.size(), 1u);
+    EXPECT_EQ(set.rule(0).metadata, "x");
+    EXPECT_TRUE(LooksLikeTomlRules("rules.txt", text));
+  }
+  EXPECT_EQ(ParseError("[[rule]]\rid = \"a\"\rlabel = \"x\"\rlable = \"y\"\r").substr(0, 43),
+            "rules.toml:4: rule 'a': unknown key 'lable'");
+}
+
 TEST(TomlRulesTest, FormatChosenByExtensionOrContent) {
   EXPECT_TRUE(LooksLikeTomlRules("r.toml", "BPF:tcp,x"));
   EXPECT_TRUE(LooksLikeTomlRules("r.txt", "# rules\n\n[[rule]]\nid = \"a\"\n"));
