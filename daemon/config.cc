@@ -33,7 +33,12 @@ class TableReader {
     if (!n) return true;
     if (!n->is_string()) return Fail(n, std::string(key) + " must be a string");
     *out = n->as_string()->get();
-    return true;
+    return Text(n, key, *out);
+  }
+  // A "\u0000" would cut a filter, path or name short where it becomes a C string.
+  bool Text(const toml::node* n, const std::string& key, const std::string& value) {
+    std::string problem = TextProblem(value);
+    return problem.empty() || Fail(n, key + " " + problem + " " + Quoted(value));
   }
   bool Bool(const char* key, bool* out) {
     const toml::node* n = Use(key);
@@ -80,10 +85,14 @@ class TableReader {
   bool StringList(const char* key, std::vector<std::string>* out) {
     const toml::node* n = Use(key);
     if (!n) return true;
-    if (n->is_string()) return out->push_back(n->as_string()->get()), true;
+    if (n->is_string()) {
+      if (!Text(n, key, n->as_string()->get())) return false;
+      return out->push_back(n->as_string()->get()), true;
+    }
     if (!n->is_array()) return Fail(n, std::string(key) + " must be a list of strings");
     for (const toml::node& e : *n->as_array()) {
       if (!e.is_string()) return Fail(&e, std::string(key) + " must be a list of strings");
+      if (!Text(&e, key, e.as_string()->get())) return false;
       out->push_back(e.as_string()->get());
     }
     return true;

@@ -20,6 +20,16 @@ std::string Load(std::string_view text, DaemonConfig* config) {
   return err.empty() ? "" : err.substr(path.size());  // from ":<line>: ..."
 }
 
+// A "\u0000" once cut a capture filter short where it became a C string.
+TEST(DaemonConfig, RefusesNulNamingTheKeysLineAndValue) {
+  DaemonConfig c;
+  EXPECT_EQ(Load("[[source]]\ninterface = \"eth0\"\nfilter = \"udp\\u0000 and port 99\"\n", &c),
+            ":3: source 1: filter contains a NUL byte 'udp\\0 and port 99'");
+  DaemonConfig d;
+  EXPECT_EQ(Load("[[source]]\nfile = \"a.pcap\"\n[rules]\nfiles = [\"a.csv\", \"b\\u0000.csv\"]\n", &d),
+            ":4: [rules]: files contains a NUL byte 'b\\0.csv'");
+}
+
 TEST(DaemonConfig, EveryLineEndAndABomReadAlike) {
   for (std::string_view text : {"[[source]]\ninterface = \"eth0\"\n[output]\nprefix = \"p\"\n",
                                 "[[source]]\r\ninterface = \"eth0\"\r\n[output]\r\nprefix = \"p\"\r\n",

@@ -43,22 +43,26 @@ bool ParseLabelsFile(const std::string& path, std::string_view text, const std::
       continue;
     }
     first = false;
-    auto fail = [&](const std::string& what) {
-      *err = path + ":" + std::to_string(line_no) + ": " + what + " " + Quoted(line);
+    auto fail = [&](const std::string& what, std::string_view shown) {
+      *err = path + ":" + std::to_string(line_no) + ": " + what + " " + Quoted(shown);
       return false;
     };
     size_t comma = line.find(',');
-    if (comma == std::string_view::npos) return fail("expected filename,label");
-    if (comma == 0) return fail("empty filename");
-    if (comma + 1 == line.size()) return fail("empty label");
+    if (comma == std::string_view::npos) return fail("expected filename,label", line);
+    if (comma == 0) return fail("empty filename", line);
+    if (comma + 1 == line.size()) return fail("empty label", line);
+    // The label goes into comments (UTF-8, no NUL); the name to the file system (any bytes but NUL).
+    std::string_view name = line.substr(0, comma), label = line.substr(comma + 1);
+    if (name.find('\0') != std::string_view::npos) return fail("filename contains a NUL byte", name);
+    if (std::string problem = TextProblem(label); !problem.empty()) return fail("label " + problem, label);
     LabeledFile f;
-    f.path = Relative(line.substr(0, comma), dir);
-    f.metadata = std::string(line.substr(comma + 1));
+    f.path = Relative(name, dir);
+    f.metadata = std::string(label);
     f.sample_id = SampleId((sensor_id.empty() ? "" : sensor_id + "/") + std::string(line));
     f.comment = std::to_string(f.sample_id) + "," + f.metadata;
     f.line = line_no;
     auto [it, inserted] = seen.emplace(f.path, line_no);
-    if (!inserted) return fail("file already listed on line " + std::to_string(it->second));
+    if (!inserted) return fail("file already listed on line " + std::to_string(it->second), line);
     out->push_back(std::move(f));
   }
   if (out->empty()) {

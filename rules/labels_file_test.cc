@@ -12,6 +12,17 @@ std::string ParseError(std::string_view text) {
   return err;
 }
 
+TEST(LabelsFile, RefusesNulAndBrokenUtf8NamingLineAndValue) {
+  using namespace std::string_view_literals;
+  EXPECT_EQ(ParseError("filename,label\na.pcap,x\0y\n"sv), "labels.txt:2: label contains a NUL byte 'x\\0y'");
+  EXPECT_EQ(ParseError("a.pcap,caf\xE9\n"), "labels.txt:1: label is not valid UTF-8 'caf\\xE9'");
+  EXPECT_EQ(ParseError("a\0.pcap,x\n"sv), "labels.txt:1: filename contains a NUL byte 'a\\0.pcap'");
+  std::vector<LabeledFile> files;
+  std::string err;
+  ASSERT_TRUE(ParseLabelsFile("labels.txt", "caf\xE9.pcap,caf\xC3\xA9\n", "data", "", &files, &err)) << err;
+  EXPECT_EQ(files[0].path, "caf\xE9.pcap");  // a file name may be any bytes but NUL
+}
+
 TEST(LabelsFile, EveryLineEndAndABomReadAlike) {
   for (std::string_view text : {"filename,label\na.pcap,x\nb.pcap,y\n", "filename,label\r\na.pcap,x\r\nb.pcap,y\r\n",
                                 "filename,label\ra.pcap,x\rb.pcap,y\r",

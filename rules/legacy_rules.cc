@@ -25,6 +25,11 @@ struct LineContext {
     *err = path + ":" + std::to_string(line) + ": " + what + " " + Quoted(text);
     return false;
   }
+  // Text written into comments or handed to libpcap must be UTF-8 without NUL.
+  bool Text(const std::string& what, std::string_view text) const {
+    std::string problem = TextProblem(text);
+    return problem.empty() || Fail(what + " " + problem, text);
+  }
 };
 
 bool ParseTerm(std::string_view term, Rule* rule, const LineContext& ctx) {
@@ -33,6 +38,7 @@ bool ParseTerm(std::string_view term, Rule* rule, const LineContext& ctx) {
   std::string_view kind = Trim(term.substr(0, colon)), value = term.substr(colon + 1);
   if (kind == "BPF") {
     if (Trim(value).empty()) return ctx.Fail("empty BPF term", term);
+    if (!ctx.Text("BPF filter", Trim(value))) return false;
     if (!rule->filter.empty()) return ctx.Fail("second BPF term in one rule (join them with 'and')", term);
     rule->filter = std::string(Trim(value));
   } else if (kind == "TS_START") {
@@ -43,6 +49,8 @@ bool ParseTerm(std::string_view term, Rule* rule, const LineContext& ctx) {
       return ctx.Fail("invalid TS_END time", value);
   } else if (kind == "FILE") {
     if (Trim(value).empty()) return ctx.Fail("empty FILE term", term);
+    // A path may be any bytes but NUL (it would cut the name short).
+    if (value.find('\0') != std::string_view::npos) return ctx.Fail("FILE path contains a NUL byte", value);
     rule->files.emplace_back(Trim(value));
   } else {
     return ctx.Fail("unknown term (expected BPF, TS_START, TS_END or FILE)", term);
@@ -60,6 +68,7 @@ bool ParseLine(std::string_view line, const std::string& sensor_id, Rule* rule, 
   if (Trim(metadata).empty()) return ctx.Fail("empty metadata", line);
   if (hash_key.find(',') != std::string_view::npos)
     return ctx.Fail("too many fields (expected <filter>,<metadata>[,<hash_key>])", line);
+  if (!ctx.Text("metadata", metadata)) return false;  // the hash key is only hashed: any bytes do
   size_t start = 0;
   while (start <= filter.size()) {
     size_t bar = filter.find('|', start);

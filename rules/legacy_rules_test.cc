@@ -14,6 +14,22 @@ std::string ParseError(std::string_view text) {
   return err;
 }
 
+// A NUL once cut the filter short (libpcap took "udp": every UDP packet), and
+// bytes that are not UTF-8 went raw into comments.
+TEST(LegacyRulesTest, RefusesNulAndBrokenUtf8NamingLineAndValue) {
+  using namespace std::string_view_literals;
+  EXPECT_EQ(ParseError("BPF:tcp,a\nBPF:udp\0 and port 99,x\n"sv),
+            "m.csv:2: BPF filter contains a NUL byte 'udp\\0 and port 99'");
+  EXPECT_EQ(ParseError("BPF:tcp,x\0y\n"sv), "m.csv:1: metadata contains a NUL byte 'x\\0y'");
+  EXPECT_EQ(ParseError("BPF:tcp,caf\xE9\n"), "m.csv:1: metadata is not valid UTF-8 'caf\\xE9'");
+  EXPECT_EQ(ParseError("BPF:t\xFFp,x\n"), "m.csv:1: BPF filter is not valid UTF-8 't\\xFFp'");
+  EXPECT_EQ(ParseError("FILE:a\0b.pcap,x\n"sv), "m.csv:1: FILE path contains a NUL byte 'a\\0b.pcap'");
+  RuleSet set;
+  std::string err;
+  ASSERT_TRUE(ParseLegacyRules("m.csv", "BPF:tcp,caf\xC3\xA9,key\xE9\n", "", &set, &err)) << err;
+  EXPECT_EQ(set.rule(0).metadata, "caf\xC3\xA9");  // UTF-8 labels stay; the hash key is only hashed
+}
+
 TEST(LegacyRulesTest, ExtraFieldsAreAnError) {
   EXPECT_EQ(ParseError("BPF:tcp,a,b,c,d,e\n"),
             "m.csv:1: too many fields (expected <filter>,<metadata>[,<hash_key>]) 'BPF:tcp,a,b,c,d,e'");

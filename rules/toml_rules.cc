@@ -148,6 +148,17 @@ class RuleReader {
   std::string id_;
 };
 
+// The node of a setting BuildRule named ("label", "meta.<key>", ...), to point
+// at its line; the rule's table when the setting is missing.
+const toml::node& SettingNode(const toml::table& rule, const std::string& field) {
+  const toml::node* n = rule.get(field);
+  if (field.starts_with("meta.")) {
+    const toml::table* meta = rule.get("meta") ? rule.get("meta")->as_table() : nullptr;
+    n = meta ? meta->get(field.substr(5)) : nullptr;
+  }
+  return n ? *n : rule;
+}
+
 // The id of the [[rule]] around `line`, to name it in a syntax error.
 std::string RuleAround(std::string_view text, size_t line) {
   std::string id;
@@ -193,13 +204,20 @@ bool ParseTomlRules(const std::string& path, std::string_view text, const std::s
     if (!reader.Read(&spec)) return false;
     if (const Rule* first = rules->Find(spec.id)) {
       bool here = first->source.rfind(path + ":", 0) == 0;
-      return reader.Fail(*t, "duplicate id (first defined at " +
+      return reader.Fail(SettingNode(*t, "id"), "duplicate id (first defined at " +
                                  (here ? "line " + first->source.substr(path.size() + 1) : first->source) + ")");
     }
     Rule rule;
-    std::string why;
-    if (!BuildRule(std::move(spec), sensor_id, &rule, &why)) return reader.Fail(*t, why);
-    if (!rules->Add(std::move(rule), err)) return false;  // names file:line and rule
+    std::string why, field;
+    if (!BuildRule(std::move(spec), sensor_id, &rule, &why, &field)) return reader.Fail(SettingNode(*t, field), why);
+    std::string prefix = DescribeRule(rule) + ": ";  // Add's errors start with it
+    if (!rules->Add(std::move(rule), err)) {
+      // BuildRule checked the rest: Add fails on the filter's syntax (or on
+      // the metadata's length, the rule's as a whole): point at the filter.
+      if (err->starts_with(prefix + "invalid BPF filter"))
+        reader.Fail(SettingNode(*t, "filter"), err->substr(prefix.size()));
+      return false;
+    }
   }
   return true;
 }
