@@ -86,7 +86,7 @@ bool ReadPluginTablesOfRules(const std::vector<std::string>& paths, std::vector<
     if (!LooksLikeTomlRules(path, text)) continue;
     toml::table doc;
     try {
-      doc = toml::parse(text, path);
+      doc = toml::parse(WithLfLineEnds(text), path);  // as ParseTomlRules reads it
     } catch (const toml::parse_error& e) {
       return *err = path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()), false;
     }

@@ -10,13 +10,9 @@ bool LooksLikeTomlRules(const std::string& path, std::string_view text) {
   if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".toml") == 0) return true;
   // A legacy line starts with a term (BPF:, TS_START:, ...); TOML rules with
   // a table header. Both use '#' comments.
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line =
-        text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    size_t i = line.find_first_not_of(" \t\r");
+  LineReader lines(text);
+  for (std::string_view line; lines.Next(&line);) {
+    size_t i = line.find_first_not_of(" \t");
     if (i == std::string_view::npos || line[i] == '#') continue;
     return line[i] == '[';
   }

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "base/text_file.h"
 #include "base/units.h"
 #include "plugin_host/plugin_settings.h"
 
@@ -32,7 +33,12 @@ class TableReader {
     if (!n) return true;
     if (!n->is_string()) return Fail(n, std::string(key) + " must be a string");
     *out = n->as_string()->get();
-    return true;
+    return Text(n, key, *out);
+  }
+  // A "\u0000" would cut a filter, path or name short where it becomes a C string.
+  bool Text(const toml::node* n, const std::string& key, const std::string& value) {
+    std::string problem = TextProblem(value);
+    return problem.empty() || Fail(n, key + " " + problem + " " + Quoted(value));
   }
   bool Bool(const char* key, bool* out) {
     const toml::node* n = Use(key);
@@ -79,10 +85,14 @@ class TableReader {
   bool StringList(const char* key, std::vector<std::string>* out) {
     const toml::node* n = Use(key);
     if (!n) return true;
-    if (n->is_string()) return out->push_back(n->as_string()->get()), true;
+    if (n->is_string()) {
+      if (!Text(n, key, n->as_string()->get())) return false;
+      return out->push_back(n->as_string()->get()), true;
+    }
     if (!n->is_array()) return Fail(n, std::string(key) + " must be a list of strings");
     for (const toml::node& e : *n->as_array()) {
       if (!e.is_string()) return Fail(&e, std::string(key) + " must be a list of strings");
+      if (!Text(&e, key, e.as_string()->get())) return false;
       out->push_back(e.as_string()->get());
     }
     return true;
@@ -94,7 +104,7 @@ class TableReader {
   // Every key not read is an error.
   bool NoOthers() {
     for (const auto& [k, v] : t_)
-      if (!used_.count(std::string(k.str()))) return Fail(&v, "unknown key '" + std::string(k.str()) + "'");
+      if (!used_.count(std::string(k.str()))) return Fail(&v, "unknown key " + Quoted(k.str()));
     return true;
   }
 
@@ -206,8 +216,10 @@ bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
 bool LoadDaemonConfig(const std::string& path, DaemonConfig* config, std::string* err) {
   config->path = path;
   toml::table top;
+  std::string text;
+  if (!ReadTextFile(path, &text, err)) return false;
   try {
-    top = toml::parse_file(path);
+    top = toml::parse(WithLfLineEnds(text), path);  // TOML itself takes no lone CR
   } catch (const toml::parse_error& e) {
     *err = path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
     return false;

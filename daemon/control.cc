@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "base/text_file.h"
 #include "base/units.h"
 
 namespace asio = boost::asio;
@@ -75,6 +76,9 @@ bool ParseAddRequest(const std::vector<std::string>& fields, RuleSpec* spec, std
   for (size_t i = 1; i < fields.size(); ++i) {
     const std::string& field = fields[i];
     size_t eq = field.find('=');
+    // Values reach comments, libpcap and the log: a NUL would cut them short, a comment is UTF-8.
+    if (std::string problem = TextProblem(field); !problem.empty())
+      return *err = "field " + Quoted(field) + " " + problem, false;
     std::string key = field.substr(0, eq), value = eq == std::string::npos ? "" : field.substr(eq + 1);
     if (key == "id") spec->id = value;
     else if (key == "label") spec->label = value;
@@ -87,7 +91,7 @@ bool ParseAddRequest(const std::vector<std::string>& fields, RuleSpec* spec, std
       if (e == std::string::npos) return *err = "meta must be key=value", false;
       spec->meta.emplace_back(value.substr(0, e), value.substr(e + 1));
     } else {
-      return *err = "unknown field '" + key.substr(0, 40) + "'", false;
+      return *err = "unknown field " + Quoted(key.substr(0, 40)), false;
     }
   }
   if (spec->id.empty() || spec->label.empty()) return *err = "add needs id= and label=", false;

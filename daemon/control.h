@@ -6,7 +6,8 @@
 //   end \t <id>
 //   list            one line per active run-time rule
 //   status          key=value lines
-// `pcapml ctl` is its client. Requests are at most 4 KiB; anything else gets
+// `pcapml ctl` is its client. A field with a NUL byte or bytes that are not
+// UTF-8 is refused. Requests are at most 4 KiB; anything else gets
 // an error and the connection stays usable (or is closed when too long).
 // At most kMaxSessions connections are open at once; one more gets an error
 // line and is closed.

@@ -30,10 +30,17 @@ TEST(Control, AddTakesEveryField) {
 }
 
 TEST(Control, AddErrorsSayWhy) {
+  using namespace std::string_literals;
   for (auto [line, why] : std::vector<std::pair<std::string, std::string>>{
            {"add\tlabel=x", "add needs id= and label="},
            {"add\tid=x\tlabel=", "add needs id= and label="},
            {"add\tid=x\tlabel=y\tcolour=red", "unknown field 'colour'"},
+           // A NUL once cut a filter short (libpcap took "udp": every UDP packet).
+           {"add\tid=x\tlabel=y\tfilter=udp\0 and port 99"s,
+            "field 'filter=udp\\0 and port 99' contains a NUL byte"},
+           {"add\tid=x\tlabel=x\0y"s, "field 'label=x\\0y' contains a NUL byte"},
+           {"add\tid=x\tlabel=caf\xE9", "field 'label=caf\\xE9' is not valid UTF-8"},
+           {"add\tid=x\tlabel=y\tmeta=k=\xFF", "field 'meta=k=\\xFF' is not valid UTF-8"},
            {"add\tid=x\tlabel=y\tmeta=nokey", "meta must be key=value"},
            {"add\tid=x\tlabel=y\tsample=packet", "sample must be rule, flow or window"},
            {"add\tid=x\tlabel=y\twindow=-1s", "invalid duration '-1s'"},

@@ -2,9 +2,10 @@
 // line: SplitFields, then ParseAddRequest and BuildRule for an `add`. The
 // fields join back into the line; an accepted add has an id and a label from
 // its own fields; the comment a built run-time rule writes on its packets
-// reads back as its sampleID and metadata.
+// reads back as its sampleID and metadata, UTF-8 without NUL.
 #include <algorithm>
 
+#include "base/text_file.h"
 #include "daemon/control.h"
 #include "fuzz/fuzz_util.h"
 #include "rules/label.h"
@@ -41,6 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(ParseLabel(rule.comment, &label));
       FUZZ_CHECK(label.sample_id == rule.sample_id && rule.comment == FormatLabel(rule.sample_id, label.metadata));
       FUZZ_CHECK(label.metadata.substr(0, spec.label.size()) == spec.label);
+      FUZZ_CHECK(TextProblem(rule.comment).empty() && TextProblem(rule.filter).empty());
     }
   }
   return 0;

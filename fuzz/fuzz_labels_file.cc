@@ -1,7 +1,9 @@
 // The directory labels file parser (rules/labels_file.h) over any text:
-// files with their comments, or one error naming the file and line.
+// files with their comments (UTF-8, one line), or one error naming the file
+// and line.
 #include <set>
 
+#include "base/text_file.h"
 #include "fuzz/fuzz_util.h"
 #include "rules/label.h"
 #include "rules/labels_file.h"
@@ -20,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::set<std::string> paths;
   for (const LabeledFile& f : files) {
     FUZZ_CHECK(paths.insert(f.path).second);  // each file listed once
-    FUZZ_CHECK(!f.metadata.empty());
+    FUZZ_CHECK(!f.metadata.empty() && TextProblem(f.metadata).empty());
+    FUZZ_CHECK(f.metadata.find_first_of("\r\n") == std::string::npos);
     // The comment reads back as the file's sample and metadata.
     Label label;
     FUZZ_CHECK(ParseLabel(f.comment, &label));

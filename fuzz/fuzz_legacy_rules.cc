@@ -11,6 +11,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   RuleSet rules;
   std::string err;
   bool parsed = ParseLegacyRules("fuzz.csv", text, "sensor", &rules, &err);
-  fuzz::CheckParsedRules(parsed, "fuzz.csv", err, &rules, "\n");  // lines are split at LF
+  fuzz::CheckParsedRules(parsed, "fuzz.csv", err, &rules, "\r\n");  // lines are split at LF, CRLF and CR
   return 0;
 }

@@ -1,6 +1,7 @@
 // PacketReader (pcapio/reader.h) over any bytes: it must end with a packet
 // stream, a clean end or one error naming a byte offset, never a crash, and
-// every packet must be exactly the file's own bytes at the place it names.
+// every packet must be exactly the file's own bytes at the place it names,
+// its time and length within what pcap and pcapng output can hold.
 #include <cstring>
 
 #include "fuzz/fuzz_util.h"
@@ -22,6 +23,10 @@ void CheckPacket(const PacketReader& r, const Packet& p, const uint8_t* file, si
   uint64_t at = p.offset + DataOffset(r, p);
   FUZZ_CHECK(at <= size && p.caplen <= size - at);
   FUZZ_CHECK(memcmp(p.data, file + at, p.caplen) == 0);
+  // What the writers can hold: no time wraps, no packet tcpdump would refuse.
+  const Interface& ifc = r.interfaces()[p.interface];
+  FUZZ_CHECK(p.ts_ns >= 0 && p.ts_ns <= PacketReader::kMaxTimestampNs);
+  FUZZ_CHECK(p.caplen <= PacketReader::kMaxCaplen && (ifc.snaplen == 0 || p.caplen <= ifc.snaplen));
   fuzz::Touch(p.comment);
   for (std::string_view c : p.Comments()) {
     fuzz::Touch(c);

@@ -5,6 +5,7 @@
 // evaluation must never change that answer.
 #pragma once
 
+#include "base/text_file.h"
 #include "fuzz/fixed_packets.h"
 #include "fuzz/fuzz_util.h"
 #include "rules/rule.h"
@@ -43,7 +44,8 @@ inline void CheckClassification(RuleSet* rules) {
 
 // What both rules file targets check of a parse of `file`: an error names the
 // file; otherwise there are rules, no comment holds one of `breaks` (the line
-// ends the parser splits at), and they classify as the contract says.
+// ends the parser splits at), a NUL or bytes that are not UTF-8, no filter a
+// NUL, and they classify as the contract says.
 inline void CheckParsedRules(bool parsed, std::string_view file, const std::string& err, RuleSet* rules,
                              std::string_view breaks) {
   if (!parsed) {
@@ -51,8 +53,11 @@ inline void CheckParsedRules(bool parsed, std::string_view file, const std::stri
     return;
   }
   FUZZ_CHECK(rules->size() > 0);
-  for (size_t i = 0; i < rules->size(); ++i)
-    FUZZ_CHECK(rules->rule(i).comment.find_first_of(breaks) == std::string::npos);
+  for (size_t i = 0; i < rules->size(); ++i) {
+    const Rule& r = rules->rule(i);
+    FUZZ_CHECK(r.comment.find_first_of(breaks) == std::string::npos && TextProblem(r.comment).empty());
+    FUZZ_CHECK(TextProblem(r.filter).empty());
+  }
   CheckClassification(rules);
 }
 

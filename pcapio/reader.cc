@@ -31,10 +31,17 @@ std::string Hex(uint32_t v) {
   return buf;
 }
 
+// An option whose value runs past its option area.
+struct BadOption {
+  uint32_t at = 0;  // its offset in the area
+  uint16_t code = 0, length = 0;
+};
+
 // Calls f(code, value, length) for each option until opt_endofopt or the end
-// of the area; an option running past the area ends the walk.
+// of the area. An option running past the area ends the walk and the answer
+// is false, with *bad (when given) naming it: tshark refuses such a block.
 template <typename F>
-void ForEachOption(const uint8_t* p, uint32_t len, bool swapped, F f) {
+bool ForEachOption(const uint8_t* p, uint32_t len, bool swapped, F f, BadOption* bad = nullptr) {
   uint32_t i = 0;
   while (i + 4 <= len) {
     uint16_t code, olen;
@@ -44,13 +51,25 @@ void ForEachOption(const uint8_t* p, uint32_t len, bool swapped, F f) {
       code = __builtin_bswap16(code);
       olen = __builtin_bswap16(olen);
     }
-    if (code == 0) return;
-    i += 4;
-    if (olen > len - i) return;
-    f(code, p + i, olen);
-    i += (olen + 3u) & ~3u;
+    if (code == 0) return true;
+    if (olen > len - i - 4) {
+      if (bad) *bad = {i, code, olen};
+      return false;
+    }
+    f(code, p + i + 4, olen);
+    i += 4 + ((olen + 3u) & ~3u);
   }
+  return true;
 }
+
+std::string Overrun(const char* block, const BadOption& bad) {
+  return "option " + std::to_string(bad.code) + " of " + std::to_string(bad.length) +
+         " bytes runs past the end of its " + block;
+}
+
+// Times outside it cannot be written: classic pcap holds unsigned 32-bit
+// seconds, pcapml's pcapng nanoseconds since 1970.
+constexpr char kTimeRange[] = "1970-01-01..2106-02-07 (what pcap and pcapng output can hold)";
 
 }  // namespace
 
@@ -82,6 +101,14 @@ uint16_t PacketReader::U16(const uint8_t* p) const {
 bool PacketReader::Fail(uint64_t offset, const std::string& what, std::string* err) {
   *err = path_ + ": " + what + " at byte offset " + std::to_string(offset);
   return false;
+}
+
+bool PacketReader::CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t offset, std::string* err) {
+  if (caplen <= kMaxCaplen && (ifc.snaplen == 0 || caplen <= ifc.snaplen)) return true;
+  return Fail(offset, "packet with captured length " + std::to_string(caplen) +
+                          (caplen > kMaxCaplen ? " above the maximum of " + std::to_string(kMaxCaplen)
+                                               : " above its snap length of " + std::to_string(ifc.snaplen)),
+              err);
 }
 
 bool PacketReader::Open(const std::string& path, std::string* err) {
@@ -187,20 +214,21 @@ PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
   }
   const uint8_t* h = buf_.data() + pos_;
   uint32_t caplen = U32(h + 8);
-  if (caplen > kMaxBlock) {
-    Fail(offset, "packet record with impossible length " + std::to_string(caplen), err);
-    return Status::kError;
-  }
+  if (!CheckCaplen(caplen, interfaces_[0], offset, err)) return Status::kError;
   if (!Fill(16 + size_t{caplen}, err)) {
     if (err->empty()) Fail(offset, "truncated packet record (" + std::to_string(caplen) +
                                        " bytes announced)", err);
     return Status::kError;
   }
   h = buf_.data() + pos_;
-  const Interface& ifc = interfaces_[0];
   int64_t secs = static_cast<int64_t>(U32(h));
   int64_t frac = static_cast<int64_t>(U32(h + 4));
-  p->ts_ns = secs * 1000000000 + (pcap_nanos_ ? frac : frac * 1000);
+  p->ts_ns = secs * 1000000000 + (pcap_nanos_ ? frac : frac * 1000);  // < 2^63: cannot overflow
+  if (p->ts_ns > kMaxTimestampNs) {
+    Fail(offset, "packet time " + std::to_string(secs) + " s + " + std::to_string(frac) +
+                     (pcap_nanos_ ? " ns" : " us") + " is outside " + kTimeRange, err);
+    return Status::kError;
+  }
   p->caplen = caplen;
   p->orig_len = U32(h + 12);
   p->interface = 0;
@@ -210,7 +238,6 @@ PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
   p->has_timestamp = true;
   p->options = nullptr;
   p->options_len = 0;
-  (void)ifc;
   pos_ += 16 + caplen;
   return Status::kPacket;
 }
@@ -238,9 +265,11 @@ bool PacketReader::ReadSectionHeader(std::string* err) {
   ++section_;
   section_ifaces_.clear();
   shb_userappl_.clear();
-  ForEachOption(b + 24, len - 28, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
-    if (code == 4) shb_userappl_.assign(reinterpret_cast<const char*>(v), n);
-  });
+  BadOption bad;
+  if (!ForEachOption(b + 24, len - 28, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
+        if (code == 4) shb_userappl_.assign(reinterpret_cast<const char*>(v), n);
+      }, &bad))
+    return Fail(offset + 24 + bad.at, Overrun("section header block", bad), err);
   pos_ += len;
   return true;
 }
@@ -253,7 +282,8 @@ bool PacketReader::ParseInterface(const uint8_t* body, uint32_t len, uint64_t of
   ifc.snaplen = U32(body + 4);
   ifc.section = section_;
   std::string bad;
-  ForEachOption(body + 8, len - 8, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
+  BadOption overrun;
+  bool whole = ForEachOption(body + 8, len - 8, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
     if (code == 2) {
       ifc.name.assign(reinterpret_cast<const char*>(v), n);
     } else if (code == 9 && n >= 1) {
@@ -275,19 +305,22 @@ bool PacketReader::ParseInterface(const uint8_t* body, uint32_t len, uint64_t of
     } else if (code == 11 && n >= 1 && v[0] == 0) {
       ifc.filter.assign(reinterpret_cast<const char*>(v + 1), n - 1);
     }
-  });
+  }, &overrun);
+  if (!whole) return Fail(offset + 16 + overrun.at, Overrun("interface description block", overrun), err);
   if (!bad.empty()) return Fail(offset, "unsupported " + bad, err);
   section_ifaces_.push_back(static_cast<uint32_t>(interfaces_.size()));
   interfaces_.push_back(std::move(ifc));
   return true;
 }
 
-int64_t PacketReader::ToNanoseconds(const Interface& ifc, uint64_t units) const {
+bool PacketReader::ToNanoseconds(const Interface& ifc, uint64_t units, int64_t* ns) const {
   uint64_t ups = ifc.units_per_second;
-  __int128 ns = static_cast<__int128>(units / ups) * 1000000000;
-  ns += static_cast<__int128>(units % ups) * 1000000000 / ups;
-  ns += static_cast<__int128>(ifc.offset_seconds) * 1000000000;
-  return static_cast<int64_t>(ns);
+  __int128 t = static_cast<__int128>(units / ups) * 1000000000;  // |t| < 2^127: exact
+  t += static_cast<__int128>(units % ups) * 1000000000 / ups;
+  t += static_cast<__int128>(ifc.offset_seconds) * 1000000000;
+  if (t < 0 || t > kMaxTimestampNs) return false;
+  *ns = static_cast<int64_t>(t);
+  return true;
 }
 
 bool PacketReader::ParseEnhanced(const uint8_t* b, uint32_t len, uint32_t type, uint64_t offset,
@@ -322,17 +355,24 @@ bool PacketReader::ParseEnhanced(const uint8_t* b, uint32_t len, uint32_t type, 
   if (header + padded > body)
     return Fail(offset, "packet data length " + std::to_string(p->caplen) +
                             " runs past its block of " + std::to_string(len) + " bytes", err);
+  if (!CheckCaplen(p->caplen, ifc, offset, err)) return false;
   p->interface = section_ifaces_[iface];
-  p->ts_ns = p->has_timestamp ? ToNanoseconds(ifc, units) : 0;
+  p->ts_ns = 0;
+  if (p->has_timestamp && !ToNanoseconds(ifc, units, &p->ts_ns))
+    return Fail(offset, "packet time of " + std::to_string(units) + " units (" + std::to_string(ifc.units_per_second) +
+                            " a second) + if_tsoffset " + std::to_string(ifc.offset_seconds) + " s is outside " +
+                            kTimeRange, err);
   p->data = d + header;
   p->offset = offset;
   p->swapped = swapped_;
   p->options = d + header + padded;
   p->options_len = type == kSpb ? 0 : static_cast<uint32_t>(body - header - padded);
   p->comment = {};
-  ForEachOption(p->options, p->options_len, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
-    if (code == 1 && p->comment.data() == nullptr) p->comment = {reinterpret_cast<const char*>(v), n};
-  });
+  BadOption bad;
+  if (!ForEachOption(p->options, p->options_len, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
+        if (code == 1 && p->comment.data() == nullptr) p->comment = {reinterpret_cast<const char*>(v), n};
+      }, &bad))
+    return Fail(offset + 8 + header + padded + bad.at, Overrun("packet block", bad), err);
   return true;
 }
 

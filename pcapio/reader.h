@@ -71,6 +71,12 @@ class PacketReader {
 
   // Largest block or record accepted: bounds memory on hostile input.
   static constexpr uint32_t kMaxBlock = 64u << 20;
+  // Largest captured length accepted (also never above the interface's snap
+  // length): libpcap and Wireshark refuse files with longer packets.
+  static constexpr uint32_t kMaxCaplen = 262144;
+  // Packet times accepted, in nanoseconds since 1970: what both writers can
+  // hold (classic pcap has unsigned 32-bit seconds), so none wraps or clamps.
+  static constexpr int64_t kMaxTimestampNs = (int64_t{1} << 32) * 1'000'000'000 - 1;
 
  private:
   bool ReadFileHeader(std::string* err);
@@ -82,7 +88,9 @@ class PacketReader {
   bool ParseEnhanced(const uint8_t* body, uint32_t len, uint32_t type, uint64_t offset, Packet* p,
                      std::string* err);
   bool Fail(uint64_t offset, const std::string& what, std::string* err);
-  int64_t ToNanoseconds(const Interface& ifc, uint64_t units) const;
+  bool CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t offset, std::string* err);
+  // False if the time is outside 0..kMaxTimestampNs.
+  bool ToNanoseconds(const Interface& ifc, uint64_t units, int64_t* ns) const;
   uint32_t U32(const uint8_t* p) const;
   uint16_t U16(const uint8_t* p) const;
 

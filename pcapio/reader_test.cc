@@ -268,6 +268,140 @@ TEST(Reader, DamagedBlocksNameTheirOffset) {
   fs::remove(bad);
 }
 
+// Hand-made pcapng and pcap files, little-endian, for damage no writer makes.
+struct Bytes {
+  std::vector<uint8_t> b;
+  Bytes& U16(uint16_t v) { return Raw(&v, 2); }
+  Bytes& U32(uint32_t v) { return Raw(&v, 4); }
+  Bytes& U64(uint64_t v) { return Raw(&v, 8); }
+  Bytes& Raw(const void* p, size_t n) {
+    b.insert(b.end(), static_cast<const uint8_t*>(p), static_cast<const uint8_t*>(p) + n);
+    return *this;
+  }
+  Bytes& Zeros(size_t n) { return b.resize(b.size() + n), *this; }
+  Bytes& Then(const Bytes& o) { return Raw(o.b.data(), o.b.size()); }
+};
+
+// A block of `type` around `body` (padded to 4 bytes).
+Bytes Block(uint32_t type, Bytes body) {
+  body.Zeros(-body.b.size() % 4);
+  uint32_t len = static_cast<uint32_t>(body.b.size() + 12);
+  return Bytes().U32(type).U32(len).Then(body).U32(len);
+}
+
+Bytes Shb(Bytes options = {}) {
+  return Block(0x0A0D0D0A, Bytes().U32(0x1A2B3C4D).U16(1).U16(0).U64(~uint64_t{0}).Then(options));  // 28 bytes bare
+}
+Bytes Idb(uint32_t snaplen, Bytes options = {}) {
+  return Block(1, Bytes().U16(1).U16(0).U32(snaplen).Then(options));  // 20 bytes bare
+}
+Bytes Epb(uint64_t units, uint32_t caplen, Bytes options = {}) {
+  Bytes body = Bytes().U32(0).U32(static_cast<uint32_t>(units >> 32)).U32(static_cast<uint32_t>(units));
+  body.U32(caplen).U32(caplen);
+  for (uint32_t i = 0; i < caplen; ++i) body.b.push_back(static_cast<uint8_t>(i));
+  return Block(6, body.Zeros(-caplen % 4).Then(options));
+}
+Bytes Pcap(uint32_t snaplen, uint32_t secs, uint32_t frac, uint32_t caplen, bool nanos = false) {
+  Bytes f = Bytes().U32(nanos ? 0xa1b23c4d : 0xa1b2c3d4).U16(2).U16(4).U32(0).U32(0).U32(snaplen).U32(1);
+  return f.U32(secs).U32(frac).U32(caplen).U32(caplen).Zeros(caplen);
+}
+
+constexpr uint64_t kT0 = 1700000000'000000;  // in the IDB's default microseconds
+
+// Whether `tool` (tshark, tcpdump) reads every packet of the file.
+bool ToolReads(const std::string& tool, const std::string& path) {
+  std::string cmd = tool + " -n -r '" + path + "' >/dev/null 2>&1";
+  return system(cmd.c_str()) == 0;
+}
+
+// pcapml refuses the file with one error naming `offset` and holding `what`.
+void ExpectRefused(const Bytes& file, uint64_t offset, const std::string& what) {
+  std::string path = TempPath("damaged");
+  WriteBytes(path, file.b, file.b.size());
+  ReadResult r = ReadAll(path);
+  EXPECT_FALSE(r.ok) << what;
+  EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" at byte offset " + std::to_string(offset)), std::string::npos) << r.err;
+  fs::remove(path);
+}
+
+bool Reads(const Bytes& file, std::vector<int64_t>* times = nullptr) {
+  std::string path = TempPath("fine");
+  WriteBytes(path, file.b, file.b.size());
+  ReadResult r = ReadAll(path);
+  fs::remove(path);
+  if (times) *times = r.times;
+  EXPECT_TRUE(r.ok) << r.err;
+  return r.ok;
+}
+
+// Both refuse what pcapml once accepted and wrote: 300,000 bytes (tshark:
+// "bigger than maximum of 262144"), and in pcapng more than the snap length
+// (tcpdump: "bigger than snaplen of 65535").
+TEST(Reader, RefusesCaptureLengthsAboveSnapLengthOrMaximum) {
+  Bytes big = Shb().Then(Idb(65535)).Then(Epb(kT0, 300000));
+  Bytes over = Shb().Then(Idb(65535)).Then(Epb(kT0, 70000));
+  Bytes pcap_big = Pcap(65535, 1700000000, 0, 300000), pcap_over = Pcap(65535, 1700000000, 0, 70000);
+  ExpectRefused(big, 48, "captured length 300000 above the maximum of 262144");
+  ExpectRefused(over, 48, "captured length 70000 above its snap length of 65535");
+  ExpectRefused(pcap_big, 24, "captured length 300000 above the maximum of 262144");
+  ExpectRefused(pcap_over, 24, "captured length 70000 above its snap length of 65535");
+  std::string path = TempPath("oracle");
+  const std::pair<const Bytes*, std::string> oracles[] = {{&big, "tshark"}, {&over, "tcpdump"}, {&pcap_big, "tshark"}};
+  for (const auto& [file, tool] : oracles) {
+    WriteBytes(path, file->b, file->b.size());
+    EXPECT_FALSE(ToolReads(tool, path)) << tool;
+  }
+  fs::remove(path);
+  // Without a snap length, up to the maximum is fine.
+  EXPECT_TRUE(Reads(Shb().Then(Idb(0)).Then(Epb(kT0, 262144))));
+  EXPECT_TRUE(Reads(Pcap(0, 1700000000, 0, 70000)));
+  EXPECT_TRUE(Reads(Shb().Then(Idb(65535)).Then(Epb(kT0, 65535))));
+}
+
+// An option whose length runs past its block: tshark refuses the file
+// ("Not enough data to handle option of length 300"), so pcapml does too.
+TEST(Reader, RefusesOptionsRunningPastTheirBlock) {
+  Bytes past = Bytes().U16(2).U16(300).U32(0x30687465);  // "eth0" announced as 300 bytes
+  Bytes shb = Shb(past).Then(Idb(65535)).Then(Epb(kT0, 60));
+  Bytes idb = Shb().Then(Idb(65535, past)).Then(Epb(kT0, 60));
+  Bytes epb = Shb().Then(Idb(65535)).Then(Epb(kT0, 60, past));
+  ExpectRefused(shb, 24, "option 2 of 300 bytes runs past the end of its section header block");
+  ExpectRefused(idb, 28 + 16, "option 2 of 300 bytes runs past the end of its interface description block");
+  ExpectRefused(epb, 48 + 28 + 60, "option 2 of 300 bytes runs past the end of its packet block");
+  std::string path = TempPath("oracle");
+  for (const Bytes* file : {&shb, &idb, &epb}) {
+    WriteBytes(path, file->b, file->b.size());
+    EXPECT_FALSE(ToolReads("tshark", path));
+  }
+  fs::remove(path);
+  Bytes fits = Bytes().U16(2).U16(4).U32(0x30687465);
+  EXPECT_TRUE(Reads(Shb(fits).Then(Idb(65535, fits)).Then(Epb(kT0, 60, fits))));
+}
+
+// Times once wrapped: an EPB time of 2^64-1 units or an if_tsoffset of
+// 2^63-1 s read as 1969-12-31 (tshark shows 18446744073709.551615 and
+// -9223372035154775809), and strip then wrote 0. Now what neither pcap nor
+// pcapng output can hold is refused with the packet's offset.
+TEST(Reader, RefusesTimesOutsideWhatOutputCanHold) {
+  auto tsoffset = [](int64_t s) { return Bytes().U16(14).U16(8).U64(static_cast<uint64_t>(s)); };
+  auto tsresol9 = Bytes().U16(9).U16(1).U32(9);
+  const char* outside = "is outside 1970-01-01..2106-02-07";
+  ExpectRefused(Shb().Then(Idb(0)).Then(Epb(~uint64_t{0}, 60)), 48, outside);
+  ExpectRefused(Shb().Then(Idb(0, tsoffset(INT64_MAX))).Then(Epb(kT0, 60)), 60, outside);
+  ExpectRefused(Shb().Then(Idb(0, tsoffset(-100))).Then(Epb(0, 60)), 60, outside);  // before 1970
+  uint64_t last = (uint64_t{1} << 32) * 1'000'000'000 - 1;  // 2106-02-07T06:28:15.999999999Z
+  ExpectRefused(Shb().Then(Idb(0, tsresol9)).Then(Epb(last + 1, 60)), 56, outside);
+  ExpectRefused(Pcap(0, 0xFFFFFFFF, 0xFFFFFFFF, 60, true), 24, outside);  // 4.29 s of nanoseconds too many
+  std::vector<int64_t> times;
+  EXPECT_TRUE(Reads(Shb().Then(Idb(0, tsresol9)).Then(Epb(last, 60)), &times));
+  EXPECT_EQ(times, std::vector<int64_t>{static_cast<int64_t>(last)});
+  EXPECT_TRUE(Reads(Shb().Then(Idb(0, tsoffset(-100))).Then(Epb(100'000'000, 60)), &times));
+  EXPECT_EQ(times, std::vector<int64_t>{0});
+  EXPECT_TRUE(Reads(Pcap(0, 0xFFFFFFFF, 999999, 60), &times));
+  EXPECT_EQ(times, std::vector<int64_t>{0xFFFFFFFF * 1'000'000'000LL + 999'999'000});
+}
+
 // The in-memory path (fuzz targets) reads like the file, cut or whole.
 TEST(Reader, OpenMemoryReadsLikeTheFile) {
   std::string src = TempPath("memory.pcapng");

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 
+#include "base/text_file.h"
 #include "rules/sample_id.h"
 
 namespace fs = std::filesystem;
@@ -32,36 +33,36 @@ std::string Relative(std::string_view name, const std::string& dir) {
 bool ParseLabelsFile(const std::string& path, std::string_view text, const std::string& dir,
                      const std::string& sensor_id, std::vector<LabeledFile>* out, std::string* err) {
   std::map<std::string, size_t> seen;
-  size_t line_no = 0, pos = 0;
   bool first = true;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(text);
+  for (std::string_view line; lines.Next(&line);) {
+    size_t line_no = lines.line_number();
     if (line.find_first_not_of(" \t") == std::string_view::npos || line[0] == '#') continue;
     if (first && IsHeader(line)) {
       first = false;
       continue;
     }
     first = false;
-    auto fail = [&](const std::string& what) {
-      *err = path + ":" + std::to_string(line_no) + ": " + what + " '" + std::string(line) + "'";
+    auto fail = [&](const std::string& what, std::string_view shown) {
+      *err = path + ":" + std::to_string(line_no) + ": " + what + " " + Quoted(shown);
       return false;
     };
     size_t comma = line.find(',');
-    if (comma == std::string_view::npos) return fail("expected filename,label");
-    if (comma == 0) return fail("empty filename");
-    if (comma + 1 == line.size()) return fail("empty label");
+    if (comma == std::string_view::npos) return fail("expected filename,label", line);
+    if (comma == 0) return fail("empty filename", line);
+    if (comma + 1 == line.size()) return fail("empty label", line);
+    // The label goes into comments (UTF-8, no NUL); the name to the file system (any bytes but NUL).
+    std::string_view name = line.substr(0, comma), label = line.substr(comma + 1);
+    if (name.find('\0') != std::string_view::npos) return fail("filename contains a NUL byte", name);
+    if (std::string problem = TextProblem(label); !problem.empty()) return fail("label " + problem, label);
     LabeledFile f;
-    f.path = Relative(line.substr(0, comma), dir);
-    f.metadata = std::string(line.substr(comma + 1));
+    f.path = Relative(name, dir);
+    f.metadata = std::string(label);
     f.sample_id = SampleId((sensor_id.empty() ? "" : sensor_id + "/") + std::string(line));
     f.comment = std::to_string(f.sample_id) + "," + f.metadata;
     f.line = line_no;
     auto [it, inserted] = seen.emplace(f.path, line_no);
-    if (!inserted) return fail("file already listed on line " + std::to_string(it->second));
+    if (!inserted) return fail("file already listed on line " + std::to_string(it->second), line);
     out->push_back(std::move(f));
   }
   if (out->empty()) {

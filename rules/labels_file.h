@@ -1,6 +1,8 @@
 // The directory labels file (docs/format.md: Rules): "filename,label" per line, an
 // optional "filename,label" header, paths relative to the directory (a
 // FILE: prefix and paths that include the directory are accepted too).
+// Lines end in LF, CRLF or CR (base/text_file.h); a label must be UTF-8
+// without NUL bytes, a file name without NUL bytes.
 #pragma once
 
 #include <cstdint>

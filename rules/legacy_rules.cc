@@ -6,12 +6,14 @@
 #include <charconv>
 #include <cstring>
 
+#include "base/text_file.h"
+
 namespace pcapml {
 namespace {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
 
@@ -20,8 +22,13 @@ struct LineContext {
   size_t line;
   std::string* err;
   bool Fail(const std::string& what, std::string_view text) const {
-    *err = path + ":" + std::to_string(line) + ": " + what + " '" + std::string(text) + "'";
+    *err = path + ":" + std::to_string(line) + ": " + what + " " + Quoted(text);
     return false;
+  }
+  // Text written into comments or handed to libpcap must be UTF-8 without NUL.
+  bool Text(const std::string& what, std::string_view text) const {
+    std::string problem = TextProblem(text);
+    return problem.empty() || Fail(what + " " + problem, text);
   }
 };
 
@@ -31,6 +38,7 @@ bool ParseTerm(std::string_view term, Rule* rule, const LineContext& ctx) {
   std::string_view kind = Trim(term.substr(0, colon)), value = term.substr(colon + 1);
   if (kind == "BPF") {
     if (Trim(value).empty()) return ctx.Fail("empty BPF term", term);
+    if (!ctx.Text("BPF filter", Trim(value))) return false;
     if (!rule->filter.empty()) return ctx.Fail("second BPF term in one rule (join them with 'and')", term);
     rule->filter = std::string(Trim(value));
   } else if (kind == "TS_START") {
@@ -41,6 +49,8 @@ bool ParseTerm(std::string_view term, Rule* rule, const LineContext& ctx) {
       return ctx.Fail("invalid TS_END time", value);
   } else if (kind == "FILE") {
     if (Trim(value).empty()) return ctx.Fail("empty FILE term", term);
+    // A path may be any bytes but NUL (it would cut the name short).
+    if (value.find('\0') != std::string_view::npos) return ctx.Fail("FILE path contains a NUL byte", value);
     rule->files.emplace_back(Trim(value));
   } else {
     return ctx.Fail("unknown term (expected BPF, TS_START, TS_END or FILE)", term);
@@ -56,6 +66,9 @@ bool ParseLine(std::string_view line, const std::string& sensor_id, Rule* rule, 
   std::string_view metadata = c2 == std::string_view::npos ? rest : rest.substr(0, c2);
   std::string_view hash_key = c2 == std::string_view::npos ? std::string_view() : rest.substr(c2 + 1);
   if (Trim(metadata).empty()) return ctx.Fail("empty metadata", line);
+  if (hash_key.find(',') != std::string_view::npos)
+    return ctx.Fail("too many fields (expected <filter>,<metadata>[,<hash_key>])", line);
+  if (!ctx.Text("metadata", metadata)) return false;  // the hash key is only hashed: any bytes do
   size_t start = 0;
   while (start <= filter.size()) {
     size_t bar = filter.find('|', start);
@@ -78,17 +91,13 @@ bool ParseLine(std::string_view line, const std::string& sensor_id, Rule* rule, 
 
 bool ParseLegacyRules(const std::string& path, std::string_view text, const std::string& sensor_id,
                       RuleSet* rules, std::string* err) {
-  size_t line_no = 0, pos = 0, before = rules->size();
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  size_t before = rules->size();
+  LineReader lines(text);
+  for (std::string_view line; lines.Next(&line);) {
     std::string_view t = Trim(line);
     if (t.empty() || t[0] == '#') continue;
     Rule rule;
-    if (!ParseLine(line, sensor_id, &rule, LineContext{path, line_no, err})) return false;
+    if (!ParseLine(line, sensor_id, &rule, LineContext{path, lines.line_number(), err})) return false;
     // Add checks the BPF syntax; its error starts with "<path>:<line>".
     if (!rules->Add(std::move(rule), err)) return false;
   }

@@ -2,6 +2,8 @@
 //   <traffic_filter>,<metadata>[,<hash_key>]
 //   traffic_filter := term ('|' term)*
 //   term := BPF:<expr> | TS_START:<epoch> | TS_END:<epoch> | FILE:<path>
+// Lines end in LF, CRLF or CR (base/text_file.h); a fourth field is an error,
+// as is a NUL byte anywhere, or bytes that are not UTF-8 in a filter or metadata.
 #pragma once
 
 #include <string>

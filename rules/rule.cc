@@ -4,6 +4,7 @@
 #include <charconv>
 #include <filesystem>
 
+#include "base/text_file.h"
 #include "rules/sample_id.h"
 
 namespace pcapml {
@@ -39,31 +40,48 @@ bool ParseSampleMode(std::string_view text, SampleMode* mode) {
   return false;
 }
 
-bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::string* err) {
+bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::string* err, std::string* field) {
+  std::string unused;
+  if (!field) field = &unused;
+  auto fail = [&](std::string key, const std::string& why) { return *field = std::move(key), *err = why, false; };
+  // Text that reaches comments or libpcap: a NUL would cut it short, and a
+  // comment is UTF-8.
+  auto text = [&](const std::string& key, const std::string& what, const std::string& value) {
+    std::string problem = TextProblem(value);
+    return problem.empty() || fail(key, what + " " + problem + " " + Quoted(value));
+  };
   auto bad_text = [](std::string_view s) { return s.find_first_of(",\r\n") != std::string_view::npos; };
-  if (spec.id.empty()) return *err = "a rule needs an id", false;
+  if (spec.id.empty()) return fail("id", "a rule needs an id");
+  const std::pair<const char*, const std::string*> texts[] = {
+      {"id", &spec.id}, {"label", &spec.label}, {"filter", &spec.filter}, {"sample_key", &spec.sample_key},
+      {"plugin", &spec.plugin}};
+  for (auto [key, value] : texts)
+    if (!text(key, key, *value)) return false;
+  for (const auto& [k, v] : spec.meta)
+    if (!text("meta." + k, "meta key", k) || !text("meta." + k, "meta value of " + Quoted(k), v)) return false;
   if (!spec.plugin.empty() && !spec.label.empty())
-    return *err = "a plugin rule takes its label from the plugin: drop label", false;
+    return fail("label", "a plugin rule takes its label from the plugin: drop label");
   if (!spec.plugin.empty() && (spec.sample != SampleMode::kRule || !spec.sample_key.empty()))
-    return *err = "a plugin rule takes its samples from the plugin: drop sample and sample_key", false;
-  if (spec.label.empty() && spec.plugin.empty()) return *err = "a rule needs a label", false;
-  if (bad_text(spec.label)) return *err = "label must not contain ',' or a line break", false;
+    return fail(spec.sample_key.empty() ? "sample" : "sample_key",
+                "a plugin rule takes its samples from the plugin: drop sample and sample_key");
+  if (spec.label.empty() && spec.plugin.empty()) return fail("label", "a rule needs a label");
+  if (bad_text(spec.label)) return fail("label", "label must not contain ',' or a line break");
   std::sort(spec.meta.begin(), spec.meta.end());
   for (size_t i = 0; i < spec.meta.size(); ++i) {
     const auto& [k, v] = spec.meta[i];
     if (k.empty() || bad_text(k) || k.find('=') != std::string::npos)
-      return *err = "meta key '" + k + "' must be non-empty, without ',', '=' or a line break", false;
-    if (bad_text(v)) return *err = "meta value of '" + k + "' must not contain ',' or a line break", false;
-    if (i && spec.meta[i - 1].first == k) return *err = "meta key '" + k + "' given twice", false;
+      return fail("meta." + k, "meta key '" + k + "' must be non-empty, without ',', '=' or a line break");
+    if (bad_text(v)) return fail("meta." + k, "meta value of '" + k + "' must not contain ',' or a line break");
+    if (i && spec.meta[i - 1].first == k) return fail("meta." + k, "meta key '" + k + "' given twice");
   }
   if (spec.sample != SampleMode::kWindow && spec.window_ns)
-    return *err = "window is only for sample = \"window\"", false;
+    return fail("window", "window is only for sample = \"window\"");
   if (spec.sample == SampleMode::kWindow && spec.window_ns <= 0)
-    return *err = "sample = \"window\" needs a positive window (e.g. window = \"60s\")", false;
+    return fail("sample", "sample = \"window\" needs a positive window (e.g. window = \"60s\")");
   if (spec.sample != SampleMode::kFlow && spec.idle_timeout_ns)
-    return *err = "idle_timeout is only for sample = \"flow\"", false;
-  if (spec.idle_timeout_ns < 0) return *err = "idle_timeout must be positive", false;
-  if (spec.window.first_ns > spec.window.last_ns) return *err = "start is after end", false;
+    return fail("idle_timeout", "idle_timeout is only for sample = \"flow\"");
+  if (spec.idle_timeout_ns < 0) return fail("idle_timeout", "idle_timeout must be positive");
+  if (spec.window.first_ns > spec.window.last_ns) return fail("start", "start is after end");
   Rule r;
   r.id = std::move(spec.id);
   r.source = std::move(spec.source);

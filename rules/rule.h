@@ -60,11 +60,15 @@ struct RuleSpec {
 
 constexpr int64_t kDefaultIdleTimeoutNs = 60'000'000'000;
 
-// Checks the label and meta text (no ',' or line breaks, meta keys without
-// '=') and the sample settings, and fills *rule: metadata
-// "<label>[,key=value...]" with meta keys sorted, sample key sample_key or
-// id, prefixed "<sensor_id>/" when set. Does not check the filter (Add does).
-bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::string* err);
+// Checks the text (UTF-8 without NUL everywhere; no ',' or line breaks in
+// label and meta, meta keys without '=') and the sample settings, and fills
+// *rule: metadata "<label>[,key=value...]" with meta keys sorted, sample key
+// sample_key or id, prefixed "<sensor_id>/" when set. Does not check the
+// filter's syntax (Add does). On failure *field, when given, names the
+// setting at fault ("label", "window", "meta.<key>", ...) for the caller to
+// point at.
+bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::string* err,
+               std::string* field = nullptr);
 
 // "rule", "flow" or "window".
 bool ParseSampleMode(std::string_view text, SampleMode* mode);

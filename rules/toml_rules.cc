@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "base/text_file.h"
 #include "base/units.h"
 
 namespace pcapml {
@@ -41,7 +42,7 @@ class RuleReader {
   }
 
   bool Fail(const toml::node& n, const std::string& what) {
-    *err_ = path_ + ":" + Line(n) + ": " + (id_.empty() ? "" : "rule '" + id_ + "': ") + what;
+    *err_ = path_ + ":" + Line(n) + ": " + (id_.empty() ? "" : "rule " + Quoted(id_) + ": ") + what;
     return false;
   }
 
@@ -64,8 +65,8 @@ class RuleReader {
       return true;
     }
     if (key == "plugin") return String(key, v, &spec->plugin, false);
-    return Fail(v, "unknown key '" + key +
-                       "' (expected id, label, filter, start, end, meta, sample, "
+    return Fail(v, "unknown key " + Quoted(key) +
+                       " (expected id, label, filter, start, end, meta, sample, "
                        "sample_key, window, idle_timeout, plugin)");
   }
 
@@ -134,7 +135,7 @@ class RuleReader {
         auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value.as_floating_point()->get());
         text.assign(buf, end);
       } else {
-        return Fail(value, "meta." + std::string(key.str()) + " must be a string, number or boolean");
+        return Fail(value, "meta." + Quoted(key.str()) + " must be a string, number or boolean");
       }
       meta->emplace_back(key.str(), std::move(text));
     }
@@ -147,14 +148,22 @@ class RuleReader {
   std::string id_;
 };
 
+// The node of a setting BuildRule named ("label", "meta.<key>", ...), to point
+// at its line; the rule's table when the setting is missing.
+const toml::node& SettingNode(const toml::table& rule, const std::string& field) {
+  const toml::node* n = rule.get(field);
+  if (field.starts_with("meta.")) {
+    const toml::table* meta = rule.get("meta") ? rule.get("meta")->as_table() : nullptr;
+    n = meta ? meta->get(field.substr(5)) : nullptr;
+  }
+  return n ? *n : rule;
+}
+
 // The id of the [[rule]] around `line`, to name it in a syntax error.
 std::string RuleAround(std::string_view text, size_t line) {
   std::string id;
-  size_t pos = 0;
-  for (size_t n = 1; pos < text.size() && n <= line; ++n) {
-    size_t nl = text.find('\n', pos);
-    std::string_view l = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+  LineReader lines(text);
+  for (std::string_view l; lines.Next(&l) && lines.line_number() <= line;) {
     size_t i = l.find_first_not_of(" \t");
     if (i == std::string_view::npos) continue;
     l.remove_prefix(i);
@@ -172,18 +181,18 @@ bool ParseTomlRules(const std::string& path, std::string_view text, const std::s
                     RuleSet* rules, std::string* err) {
   toml::table doc;
   try {
-    doc = toml::parse(text, path);
+    doc = toml::parse(WithLfLineEnds(text), path);  // TOML itself takes no lone CR
   } catch (const toml::parse_error& e) {
     size_t line = e.source().begin.line;
     std::string id = RuleAround(text, line);
-    *err = path + ":" + std::to_string(line) + ": " + (id.empty() ? "" : "rule '" + id + "': ") +
+    *err = path + ":" + std::to_string(line) + ": " + (id.empty() ? "" : "rule " + Quoted(id) + ": ") +
            std::string(e.description());
     return false;
   }
   for (auto&& [key, value] : doc)
     if (key.str() != "rule" && key.str() != "plugin")  // [[plugin]]: plugins/plugin_settings.h
-      return *err = path + ":" + Line(value) + ": unknown key '" + std::string(key.str()) +
-                    "' (a rules file holds [[rule]] and [[plugin]] tables)",
+      return *err = path + ":" + Line(value) + ": unknown key " + Quoted(key.str()) +
+                    " (a rules file holds [[rule]] and [[plugin]] tables)",
              false;
   const toml::array* list = doc["rule"].as_array();
   if (!list || list->empty()) return *err = path + ": no rules (expected [[rule]] tables)", false;
@@ -195,13 +204,20 @@ bool ParseTomlRules(const std::string& path, std::string_view text, const std::s
     if (!reader.Read(&spec)) return false;
     if (const Rule* first = rules->Find(spec.id)) {
       bool here = first->source.rfind(path + ":", 0) == 0;
-      return reader.Fail(*t, "duplicate id (first defined at " +
+      return reader.Fail(SettingNode(*t, "id"), "duplicate id (first defined at " +
                                  (here ? "line " + first->source.substr(path.size() + 1) : first->source) + ")");
     }
     Rule rule;
-    std::string why;
-    if (!BuildRule(std::move(spec), sensor_id, &rule, &why)) return reader.Fail(*t, why);
-    if (!rules->Add(std::move(rule), err)) return false;  // names file:line and rule
+    std::string why, field;
+    if (!BuildRule(std::move(spec), sensor_id, &rule, &why, &field)) return reader.Fail(SettingNode(*t, field), why);
+    std::string prefix = DescribeRule(rule) + ": ";  // Add's errors start with it
+    if (!rules->Add(std::move(rule), err)) {
+      // BuildRule checked the rest: Add fails on the filter's syntax (or on
+      // the metadata's length, the rule's as a whole): point at the filter.
+      if (err->starts_with(prefix + "invalid BPF filter"))
+        reader.Fail(SettingNode(*t, "filter"), err->substr(prefix.size()));
+      return false;
+    }
   }
   return true;
 }

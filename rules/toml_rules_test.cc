@@ -64,9 +64,9 @@ TEST(TomlRulesTest, ErrorsNameFileLineAndRule) {
             "rules.toml:4: rule 'web': unknown key 'lable' (expected id, label, filter, start, end, meta, "
             "sample, sample_key, window, idle_timeout, plugin)");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\n\n[[rule]]\nid = \"a\"\nlabel = \"y\"\n"),
-            "rules.toml:5: rule 'a': duplicate id (first defined at line 1)");
+            "rules.toml:6: rule 'a': duplicate id (first defined at line 1)");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nfilter = \"hots 1.2.3.4\"\n")
-                .rfind("rules.toml:1: rule 'a': invalid BPF filter 'hots 1.2.3.4': ", 0),
+                .rfind("rules.toml:4: rule 'a': invalid BPF filter 'hots 1.2.3.4': ", 0),
             0u);
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nstart = 2024-05-01T08:00:00\n"),
             "rules.toml:4: rule 'a': start: a datetime needs a UTC offset, e.g. 2024-05-01T08:00:00Z");
@@ -74,20 +74,53 @@ TEST(TomlRulesTest, ErrorsNameFileLineAndRule) {
   std::string bad = ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nend = 2024-13-01T00:00:00Z\n");
   EXPECT_EQ(bad.rfind("rules.toml:4: rule 'a': ", 0), 0u) << bad;
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nplugin = \"dns\"\n"),
-            "rules.toml:1: rule 'a': a plugin rule takes its label from the plugin: drop label");
+            "rules.toml:3: rule 'a': a plugin rule takes its label from the plugin: drop label");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nplugin = \"dns\"\nsample = \"flow\"\n"),
-            "rules.toml:1: rule 'a': a plugin rule takes its samples from the plugin: drop sample and sample_key");
+            "rules.toml:4: rule 'a': a plugin rule takes its samples from the plugin: drop sample and sample_key");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nwindow = \"60s\"\n"),
-            "rules.toml:1: rule 'a': window is only for sample = \"window\"");
+            "rules.toml:4: rule 'a': window is only for sample = \"window\"");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nsample = \"window\"\n"),
-            "rules.toml:1: rule 'a': sample = \"window\" needs a positive window (e.g. window = \"60s\")");
+            "rules.toml:4: rule 'a': sample = \"window\" needs a positive window (e.g. window = \"60s\")");
   EXPECT_EQ(ParseError("[[rule]]\nlabel = \"x\"\n"), "rules.toml:1: rule without id");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x,y\"\n"),
-            "rules.toml:1: rule 'a': label must not contain ',' or a line break");
+            "rules.toml:3: rule 'a': label must not contain ',' or a line break");
   EXPECT_EQ(ParseError("title = \"x\"\n"),
             "rules.toml:1: unknown key 'title' (a rules file holds [[rule]] and [[plugin]] tables)");
   EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nstart = 20\nend = 10\n"),
-            "rules.toml:1: rule 'a': start is after end");
+            "rules.toml:4: rule 'a': start is after end");
+  EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\n[rule.meta]\nrun = 3\ntool = \"a,b\"\n"),
+            "rules.toml:6: rule 'a': meta value of 'tool' must not contain ',' or a line break");
+}
+
+// A "\u0000" once cut a filter short (libpcap took "udp": every UDP packet)
+// or a label (tshark and summary showed "x").
+TEST(TomlRulesTest, RefusesNulNamingTheKeysLineAndValue) {
+  EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\\u0000y\"\n"),
+            "rules.toml:3: rule 'a': label contains a NUL byte 'x\\0y'");
+  EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nfilter = \"udp\\u0000 and port 99\"\n"),
+            "rules.toml:4: rule 'a': filter contains a NUL byte 'udp\\0 and port 99'");
+  EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"x\"\nmeta = { run = \"1\\u0000\" }\n"),
+            "rules.toml:4: rule 'a': meta value of 'run' contains a NUL byte '1\\0'");
+  EXPECT_EQ(ParseError("[[rule]]\nid = \"a\\u0000\"\nlabel = \"x\"\n"),
+            "rules.toml:2: rule 'a\\0': id contains a NUL byte 'a\\0'");
+  // TOML itself refuses bytes that are not UTF-8, naming their line.
+  EXPECT_EQ(ParseError("[[rule]]\nid = \"a\"\nlabel = \"caf\xE9\"\n").rfind("rules.toml:3: rule 'a': ", 0), 0u);
+}
+
+// CR-only line ends (which TOML itself refuses) and a BOM read like LF.
+TEST(TomlRulesTest, EveryLineEndAndABomReadAlike) {
+  for (std::string_view text : {"[[rule]]\nid = \"a\"\nlabel = \"x\"\n", "[[rule]]\r\nid = \"a\"\r\nlabel = \"x\"\r\n",
+                                "[[rule]]\rid = \"a\"\rlabel = \"x\"\r",
+                                "\xEF\xBB\xBF[[rule]]\nid = \"a\"\nlabel = \"x\""}) {
+    RuleSet set;
+    std::string err;
+    ASSERT_TRUE(ParseTomlRules("rules.toml", text, "", &set, &err)) << err;
+    ASSERT_EQ(set.size(), 1u);
+    EXPECT_EQ(set.rule(0).metadata, "x");
+    EXPECT_TRUE(LooksLikeTomlRules("rules.txt", text));
+  }
+  EXPECT_EQ(ParseError("[[rule]]\rid = \"a\"\rlabel = \"x\"\rlable = \"y\"\r").substr(0, 43),
+            "rules.toml:4: rule 'a': unknown key 'lable'");
 }
 
 TEST(TomlRulesTest, FormatChosenByExtensionOrContent) {

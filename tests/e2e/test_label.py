@@ -148,6 +148,8 @@ def test_capture_mode_matches_tcpdump_oracle(tmp_path, sample):
     ("COLOR:blue,bad", "unknown term"),
     ("BPF:ip,", "empty metadata"),
     ("no commas here", "expected <filter>,<metadata>"),
+    ("BPF:udp\0 and port 99,bad", "BPF filter contains a NUL byte 'udp\\0 and port 99'"),
+    ("BPF:tcp,a,b,c,d,e", "too many fields"),
 ])
 def test_bad_rules_name_file_line_and_text(tmp_path, sample, line, needle):
     meta = tmp_path / "m.csv"

@@ -235,10 +235,13 @@ def test_window_samples(tmp_path):
 
 @pytest.mark.parametrize("body,line,rule,what", [
     ('id = "web"\nlabel = "x"\nlable = "y"\n', 4, "web", "unknown key 'lable'"),
-    ('id = "a"\nlabel = "x"\n\n[[rule]]\nid = "a"\nlabel = "y"\n', 5, "a", "duplicate id (first defined at line 1)"),
+    ('id = "a"\nlabel = "x"\n\n[[rule]]\nid = "a"\nlabel = "y"\n', 6, "a", "duplicate id (first defined at line 1)"),
     ('id = "t"\nlabel = "x"\nstart = 2024-02-30T00:00:00Z\n', 4, "t", ""),
     ('id = "t"\nlabel = "x"\nend = 2024-05-01T08:00:00\n', 4, "t", "needs a UTC offset"),
-    ('id = "b"\nlabel = "x"\nfilter = "tcp prot 80"\n', 1, "b", "invalid BPF filter 'tcp prot 80'"),
+    ('id = "b"\nlabel = "x"\nfilter = "tcp prot 80"\n', 4, "b", "invalid BPF filter 'tcp prot 80'"),
+    ('id = "n"\nlabel = "x"\nfilter = "udp\\u0000 and port 99"\n', 4, "n",
+     "filter contains a NUL byte 'udp\\0 and port 99'"),
+    ('id = "n"\nlabel = "x\\u0000y"\n', 3, "n", "label contains a NUL byte 'x\\0y'"),
 ])
 def test_errors_name_file_line_and_rule(tmp_path, body, line, rule, what):
     pcap = tmp_path / "in.pcap"
