@@ -168,13 +168,7 @@ int Pipeline::Wait(int64_t now_ns) {
 }
 
 void Pipeline::Publish() {
-  if (std::string err = sink_.TakeNewError(); !err.empty()) {
-    fprintf(stderr, "pcapml daemon: output: %s; dropping packets, retrying every second\n", err.c_str());
-    output_failing_ = true;
-  } else if (output_failing_ && !sink_.failing()) {
-    fprintf(stderr, "pcapml daemon: output: writing again\n");
-    output_failing_ = false;
-  }
+  for (const std::string& line : sink_.TakeLogLines()) fprintf(stderr, "pcapml daemon: %s\n", line.c_str());
   PipelineCounts c;
   for (const auto& s : sources_) {
     s->UpdateStats();

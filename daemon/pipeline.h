@@ -71,7 +71,6 @@ class Pipeline {
   std::unique_ptr<RuleChain> rules_;
   RuleSet runtime_;  // run-time rules: tried before rules_
   uint64_t unmatched_ = 0;
-  bool output_failing_ = false;
   std::map<std::string, std::string> source_errors_;  // last logged, to log each once
 
   // Hand-over from the event loop.
