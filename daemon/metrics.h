@@ -24,6 +24,7 @@ namespace pcapml {
 struct SourceCounts {
   std::string name;
   uint64_t received = 0, kernel_drops = 0, iface_drops = 0, reopened = 0;
+  uint64_t unread = 0;  // left in the kernel when a stop cut the drain short
 };
 
 // What the framework counted for one plugin instance; packets in = the sum.
