@@ -21,6 +21,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/pipeline.h"
+#include "daemon/recovery.h"
 
 extern char** environ;
 
@@ -97,6 +98,7 @@ class Daemon {
       if (!control_->Start(config_.control_socket, &err)) return Fail(err);
     }
     if (!DropPrivileges(config_, &err)) return Fail(err);
+    RecoverEarlierFiles();
     file_rules_ = rules->size();
     metrics_.SetRulesLoaded(file_rules_);
     pipeline_->Start(std::move(rules));
@@ -127,6 +129,20 @@ class Daemon {
     for (uint16_t lt : pipeline_->LinkTypes())
       if (!rules->Prepare(lt, err)) return false;
     return true;
+  }
+
+  // Files an earlier run left as .partial (it was killed) are completed
+  // before this run writes, and handed to post_rotate like any other.
+  void RecoverEarlierFiles() {
+    uint64_t recovered = 0;
+    for (const RecoveredFile& r :
+         RecoverPartialFiles(config_.output.directory, config_.output.prefix, config_.output.fsync)) {
+      Log(DescribeRecovery(r));
+      if (r.path.empty()) continue;
+      ++recovered;
+      asio::post(io_, [this, path = r.path] { PostRotate(path); });
+    }
+    metrics_.CountRecovered(recovered);
   }
 
   void WaitSignal() {

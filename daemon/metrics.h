@@ -48,6 +48,8 @@ class Metrics {
   void Publish(const PipelineCounts& counts);
   void SetRulesLoaded(size_t n);
   void CountReload(bool ok);
+  // .partial files of an earlier run completed at start.
+  void CountRecovered(uint64_t files);
   // The port actually bound (for listen ports of 0).
   int port() const;
 
@@ -60,7 +62,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* dropped_;
   prometheus::Family<prometheus::Counter>* reopened_;
   prometheus::Family<prometheus::Counter>* plugin_packets_;
-  prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *reload_ok_, *reload_fail_;
+  prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *reload_ok_, *reload_fail_, *recovered_;
   prometheus::Gauge* rules_;
   std::map<std::string, uint64_t> last_;  // last published value per series
 };

@@ -173,6 +173,61 @@ def test_capture_filter_with_kernel_extensions_loses_nothing(tmp_path, veth):
     assert [r[0] for f in completed_files(out) for r in tshark(f, "udp.dstport")] == ["5000"] * 50
 
 
+def pcapng_packets(data):
+    """Packet blocks among the whole blocks at the start of a little-endian pcapng file."""
+    at = count = 0
+    while len(data) - at >= 12:
+        kind, length = struct.unpack_from("<II", data, at)
+        if length < 12 or at + length > len(data) or struct.unpack_from("<I", data, at + length - 4)[0] != length:
+            break
+        count += kind == 6
+        at += length
+    return count
+
+
+def test_partial_file_of_a_killed_daemon_is_recovered_at_start(tmp_path, veth):
+    port = free_port()
+    out = tmp_path / "out"
+    cfg = write_config(tmp_path / "d.toml", [{"interface": veth.outside, "filter": "inbound and udp"}],
+                       [rules(tmp_path)], out, port=port, output_extra="rotate_packets = 500\nfsync = false")
+    d = Daemon(cfg)
+    d.wait_for("ready")
+    # Numbered datagrams at ~1,000 a second; killed in the middle.
+    code = (f"import socket,struct,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+            f"for i in range(100000):\n s.sendto(struct.pack('!I',i)+b'x'*60,('{veth.out_addr}',5000))\n"
+            f" time.sleep(0.001)\n")
+    sender = subprocess.Popen(["ip", "netns", "exec", veth.ns, "/usr/bin/python3", "-c", code])
+    try:
+        wait_metric(port, "pcapml_packets_written_total", 1800)
+        d.proc.send_signal(signal.SIGKILL)
+        d.proc.wait(10)
+    finally:
+        sender.kill()
+        sender.wait()
+    partial = [f for f in os.listdir(out) if f.endswith(".partial")]
+    assert len(partial) == 1
+    in_partial = pcapng_packets((out / partial[0]).read_bytes())
+    assert in_partial > 0
+    before = set(completed_files(out))
+
+    d = Daemon(cfg)
+    d.wait_for("ready")
+    assert metric(scrape(port), "pcapml_files_recovered_total") == 1
+    assert d.stop() == 0
+    recovered = str(out / partial[0][:-len(".partial")])
+    assert recovered not in before and os.path.exists(recovered)
+    assert any(l.endswith(f"recovered {recovered} from the .partial an earlier run left: {in_partial} packets")
+               or f"recovered {recovered} from the .partial an earlier run left: {in_partial} packets," in l
+               for l in d.lines), d.lines
+    assert_clean_files(out)
+    # Every datagram sent before the last one recovered is in a file: the
+    # recovered file continues the completed ones without a gap.
+    seq = sorted(int(r[0][:8], 16) for f in sorted(before) + [recovered] for r in tshark(f, "udp.payload"))
+    assert len(tshark(recovered, "frame.number")) == in_partial
+    assert seq == list(range(seq[0], seq[0] + len(seq))), "a gap in the sequence"
+    assert len(seq) >= 1800
+
+
 def test_two_sources_on_one_interface_are_a_config_error(tmp_path):
     cfg = tmp_path / "d.toml"
     cfg.write_text('[[source]]\ninterface = "lo"\n\n[[source]]\nfile = "x.pcap"\n\n'
