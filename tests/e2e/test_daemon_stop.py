@@ -39,7 +39,14 @@ def trafgen(v, tmp_path, count=0, rate=None):
            "-n", str(count)]
     if rate:
         cmd += ["-b", f"{rate}pps"]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Its own process group: in rate mode trafgen sends from a child process, which must end too.
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def end(sender):
+    if sender.poll() is None:
+        os.killpg(sender.pid, signal.SIGKILL)
+    sender.wait()
 
 
 def link_stat(dev, name, ns=None):
@@ -85,8 +92,7 @@ def test_sigterm_stops_under_continuous_traffic(tmp_path, veth, rate):
         took = time.time() - signalled
         still_sending = sender.poll() is None
     finally:
-        sender.kill()
-        sender.wait()
+        end(sender)
     assert rc == 0, d.lines
     assert still_sending
     assert took < 2.5, f"exit took {took:.2f} s"
@@ -118,8 +124,7 @@ def test_second_signal_exits_at_once(tmp_path, veth):
         rc = d.proc.wait(10)
         took = time.time() - second
     finally:
-        sender.kill()
-        sender.wait()
+        end(sender)
     d.stop()
     assert rc == 0, d.lines
     assert took < 1.0, f"exit took {took:.2f} s"
@@ -211,9 +216,12 @@ def test_partial_file_of_a_killed_daemon_is_recovered_at_start(tmp_path, veth):
     before = set(completed_files(out))
 
     d = Daemon(cfg)
-    d.wait_for("ready")
-    assert metric(scrape(port), "pcapml_files_recovered_total") == 1
-    assert d.stop() == 0
+    try:
+        d.wait_for("ready")
+        recovered_metric = metric(scrape(port), "pcapml_files_recovered_total")
+    finally:
+        assert d.stop() == 0
+    assert recovered_metric == 1
     recovered = str(out / partial[0][:-len(".partial")])
     assert recovered not in before and os.path.exists(recovered)
     assert any(l.endswith(f"recovered {recovered} from the .partial an earlier run left: {in_partial} packets")
