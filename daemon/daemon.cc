@@ -245,10 +245,10 @@ class Daemon {
     uint64_t received = 0, kernel = 0, unread = 0;
     for (const SourceCounts& sc : c.sources)
       received += sc.received, kernel += sc.kernel_drops + sc.iface_drops, unread += sc.unread;
-    Log("stopped: " + std::to_string(c.written) + " packets written, " + std::to_string(c.unmatched) +
-        " unmatched, " + std::to_string(received) + " received, " + std::to_string(kernel) +
-        " dropped by the kernel, " + std::to_string(c.dropped_output) + " dropped at output, " +
-        std::to_string(unread) + " left unread, " + std::to_string(c.files_completed) + " file(s) completed");
+    Log("stopped: " + std::to_string(c.written) + " packets written, " + std::to_string(c.unmatched) + " unmatched, " +
+        std::to_string(received) + " received, " + std::to_string(kernel) + " dropped by the kernel, " +
+        std::to_string(c.dropped_output) + " dropped at output, " + std::to_string(unread) + " left unread, " +
+        std::to_string(c.files_completed) + " file(s) completed");
     io_.stop();
   }
 

@@ -222,7 +222,8 @@ void Pipeline::Run() {
     bool all_done = true;
     for (size_t i = 0; i < sources_.size(); ++i) {
       Source& s = *sources_[i];
-      if (!s.Done()) got += s.Poll(kBatch, [&](const SourcePacket& p) { Handle(s, i, p, now); }, now);
+      auto handle = [&](const SourcePacket& p) { Handle(s, i, p, now); };
+      if (!s.Done()) got += s.Poll(kBatch, handle, now);
       all_done = all_done && s.Done();
     }
     if (now >= next_publish) {

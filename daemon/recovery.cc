@@ -137,7 +137,8 @@ std::vector<RecoveredFile> RecoverPartialFiles(const std::string& directory, con
       out.push_back(r);
     }
   }
-  std::sort(out.begin(), out.end(), [](const RecoveredFile& a, const RecoveredFile& b) { return a.partial < b.partial; });
+  std::sort(out.begin(), out.end(),
+            [](const RecoveredFile& a, const RecoveredFile& b) { return a.partial < b.partial; });
   for (RecoveredFile& r : out) Recover(&r, sync);
   return out;
 }
@@ -145,10 +146,9 @@ std::vector<RecoveredFile> RecoverPartialFiles(const std::string& directory, con
 std::string DescribeRecovery(const RecoveredFile& r) {
   if (!r.error.empty()) return "cannot recover " + r.partial + ": " + r.error;
   if (r.path.empty())
-    return "removed " + r.partial + " left by an earlier run: no whole block in its " +
-           std::to_string(r.cut_bytes) + " bytes";
-  return "recovered " + r.path + " from the .partial an earlier run left: " + std::to_string(r.packets) +
-         " packets" +
+    return "removed " + r.partial + " left by an earlier run: no whole block in its " + std::to_string(r.cut_bytes) +
+           " bytes";
+  return "recovered " + r.path + " from the .partial an earlier run left: " + std::to_string(r.packets) + " packets" +
          (r.cut_bytes ? ", " + std::to_string(r.cut_bytes) + " bytes of an unfinished block cut off" : "");
 }
 

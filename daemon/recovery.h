@@ -12,8 +12,8 @@
 namespace pcapml {
 
 struct RecoveredFile {
-  std::string partial;  // the .partial file found
-  std::string path;     // its completed name; "" if it was removed or left alone
+  std::string partial;      // the .partial file found
+  std::string path;         // its completed name; "" if it was removed or left alone
   uint64_t packets = 0;     // packet blocks kept
   uint64_t kept_bytes = 0;  // whole blocks kept
   uint64_t cut_bytes = 0;   // bytes of an unfinished block cut off the end

@@ -85,7 +85,7 @@ TEST(RecoveryTest, RecoversOnlyThePrefixsPartialFiles) {
   WriteBytes(dir + "/t-20250101T000000Z-000001.pcapng.partial", bytes, bytes.size());
   WriteBytes(dir + "/t-20250101T000000Z-000003.pcapng.partial", bytes, 10);  // half a section header
   WriteBytes(dir + "/t-20250101T000000Z-000004.pcapng.partial", bytes, bytes.size());
-  WriteBytes(dir + "/t-20250101T000000Z-000004.pcapng", bytes, bytes.size());  // taken: left alone
+  WriteBytes(dir + "/t-20250101T000000Z-000004.pcapng", bytes, bytes.size());     // taken: left alone
   WriteBytes(dir + "/other-20250101T000000Z-000001.pcapng.partial", bytes, cut);  // another prefix
 
   std::vector<RecoveredFile> got = RecoverPartialFiles(dir, "t", true);
@@ -103,8 +103,8 @@ TEST(RecoveryTest, RecoversOnlyThePrefixsPartialFiles) {
   EXPECT_NE(got[3].error.find("exists already"), std::string::npos);
   EXPECT_TRUE(fs::exists(got[3].partial));
   EXPECT_TRUE(fs::exists(dir + "/other-20250101T000000Z-000001.pcapng.partial"));
-  EXPECT_EQ(DescribeRecovery(got[1]), "recovered " + got[1].path + " from the .partial an earlier run left: " +
-                                          std::to_string(ends[8].packets) +
+  EXPECT_EQ(DescribeRecovery(got[1]), "recovered " + got[1].path +
+                                          " from the .partial an earlier run left: " + std::to_string(ends[8].packets) +
                                           " packets, 5 bytes of an unfinished block cut off");
 
   // What was recovered reads to its end.

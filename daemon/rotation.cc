@@ -253,8 +253,10 @@ void RotatingSink::SetError(const std::string& err, int64_t now_ns) {
 // Data reached the disk (or a file its final name).
 void RotatingSink::Worked(int64_t now_ns) {
   if (!failing_) return;
-  if (!working_since_ns_) working_since_ns_ = now_ns;
-  else if (now_ns - working_since_ns_ >= kWorkingNs) EndFailure();
+  if (!working_since_ns_)
+    working_since_ns_ = now_ns;
+  else if (now_ns - working_since_ns_ >= kWorkingNs)
+    EndFailure();
 }
 
 void RotatingSink::EndFailure() {

@@ -86,10 +86,10 @@ class RotatingSink {
   SinkStats stats_;
   std::string last_error_;
   std::vector<std::string> log_lines_;
-  bool failing_ = false;            // in a failure episode
-  uint64_t dropped_before_ = 0;     // stats_.dropped_output when it began
+  bool failing_ = false;         // in a failure episode
+  uint64_t dropped_before_ = 0;  // stats_.dropped_output when it began
   int64_t failing_since_ns_ = 0;
-  int64_t working_since_ns_ = 0;    // in an episode: writing works again since (0: not yet)
+  int64_t working_since_ns_ = 0;  // in an episode: writing works again since (0: not yet)
   void SetError(const std::string& err, int64_t now_ns);
   void Worked(int64_t now_ns);
   void EndFailure();

@@ -1,14 +1,14 @@
 #include "daemon/source.h"
 
-#include <climits>
-#include <cmath>
-#include <ctime>
-#include <cstdio>
-#include <cstring>
 #include <linux/filter.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
 
 namespace pcapml {
 namespace {
@@ -92,8 +92,7 @@ bool LiveSource::SetFilter(pcap_t* p, std::string* why) {
     sock_fprog kernel{static_cast<unsigned short>(prog.bf_len), reinterpret_cast<sock_filter*>(prog.bf_insns)};
     ok = prog.bf_len <= USHRT_MAX &&
          setsockopt(pcap_get_selectable_fd(p), SOL_SOCKET, SO_ATTACH_FILTER, &kernel, sizeof kernel) == 0;
-    if (!ok)
-      *why = "cannot set capture filter: " + std::string(prog.bf_len > USHRT_MAX ? "too long" : strerror(errno));
+    if (!ok) *why = "cannot set capture filter: " + std::string(prog.bf_len > USHRT_MAX ? "too long" : strerror(errno));
     timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     unfiltered_before_ns_ = static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;

@@ -101,7 +101,7 @@ class LiveSource : public Source {
   std::string error_;
   // pcap_stats counts restart when the handle is re-opened.
   uint64_t base_drop_ = 0, base_ifdrop_ = 0, base_received_ = 0;
-  int64_t stop_ns_ = 0;  // when StopCapture was called (0: capturing)
+  int64_t stop_ns_ = 0;               // when StopCapture was called (0: capturing)
   int64_t unfiltered_before_ns_ = 0;  // packets stamped before the capture filter was in: skipped
   uint64_t skipped_ = 0, base_skipped_ = 0;
   bool exact_count_ = true;  // InKernel() is exact (false: libpcap drops some packets in userland)
