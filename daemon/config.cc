@@ -151,6 +151,23 @@ bool ReadSource(const toml::table& t, size_t index, const DaemonConfig& c, Sourc
   return r.NoOthers();
 }
 
+// Two live sources on one interface with one capture filter would each get
+// every packet, so every packet would be written twice.
+bool NotCapturedTwice(const toml::array& tables, size_t index, const DaemonConfig& c, const SourceConfig& s,
+                      std::string* err) {
+  if (s.interface.empty()) return true;
+  for (size_t j = 0; j < c.sources.size(); ++j) {
+    const SourceConfig& o = c.sources[j];
+    if (o.interface != s.interface || o.filter != s.filter) continue;
+    *err = c.path + ":" + std::to_string(tables.get(index)->source().begin.line) + ": source " +
+           std::to_string(index + 1) + ": interface " + s.interface + " is already captured by source " +
+           std::to_string(j + 1) + " (line " + std::to_string(tables.get(j)->source().begin.line) + ")" +
+           (s.filter.empty() ? "" : " with the same filter") + ": every packet would be written twice";
+    return false;
+  }
+  return true;
+}
+
 bool ReadOutput(const toml::table& t, DaemonConfig* c, std::string* err) {
   TableReader r(t, "[output]", c->path, err);
   OutputConfig& o = c->output;
@@ -175,7 +192,9 @@ bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
     if (!a || !a->is_array_of_tables()) return r.Fail(n, "source must be [[source]] tables");
     for (size_t i = 0; i < a->size(); ++i) {
       SourceConfig s;
-      if (!ReadSource(*a->get(i)->as_table(), i, *c, &s, err)) return false;
+      const toml::table& t = *a->get(i)->as_table();
+      if (!ReadSource(t, i, *c, &s, err)) return false;
+      if (!NotCapturedTwice(*a, i, *c, s, err)) return false;
       c->sources.push_back(std::move(s));
     }
   }

@@ -21,6 +21,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/pipeline.h"
+#include "daemon/recovery.h"
 
 extern char** environ;
 
@@ -33,6 +34,10 @@ namespace {
 // Run-time rules active at once (each holds a compiled filter): bounds what a
 // control-socket client can make the daemon keep.
 constexpr size_t kMaxRuntimeRules = 10000;
+// After a second SIGTERM/SIGINT, how long the packet thread has to complete
+// the current file before the daemon exits without it (leaving the
+// .partial for the next start to recover).
+constexpr auto kHurryLimit = std::chrono::seconds(1);
 
 std::vector<std::string> SplitLines(const std::string& text);
 
@@ -71,7 +76,8 @@ bool DropPrivileges(const DaemonConfig& c, std::string* err) {
 
 class Daemon {
  public:
-  explicit Daemon(DaemonConfig config) : config_(std::move(config)), signals_(io_), children_(io_, SIGCHLD), tick_(io_) {}
+  explicit Daemon(DaemonConfig config)
+      : config_(std::move(config)), signals_(io_), children_(io_, SIGCHLD), tick_(io_), hurry_limit_(io_) {}
 
   int Run() {
     std::string err;
@@ -92,6 +98,7 @@ class Daemon {
       if (!control_->Start(config_.control_socket, &err)) return Fail(err);
     }
     if (!DropPrivileges(config_, &err)) return Fail(err);
+    RecoverEarlierFiles();
     file_rules_ = rules->size();
     metrics_.SetRulesLoaded(file_rules_);
     pipeline_->Start(std::move(rules));
@@ -124,16 +131,33 @@ class Daemon {
     return true;
   }
 
+  // Files an earlier run left as .partial (it was killed) are completed
+  // before this run writes, and handed to post_rotate like any other.
+  void RecoverEarlierFiles() {
+    uint64_t recovered = 0;
+    for (const RecoveredFile& r :
+         RecoverPartialFiles(config_.output.directory, config_.output.prefix, config_.output.fsync)) {
+      Log(DescribeRecovery(r));
+      if (r.path.empty()) continue;
+      ++recovered;
+      asio::post(io_, [this, path = r.path] { PostRotate(path); });
+    }
+    metrics_.CountRecovered(recovered);
+  }
+
   void WaitSignal() {
     signals_.async_wait([this](boost::system::error_code ec, int sig) {
       if (ec) return;
+      std::string name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
       if (sig == SIGHUP) {
-        Reload();
-        WaitSignal();
-      } else {
-        Log(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        if (!stopping_) Reload();
+      } else if (!stopping_) {
+        Log("stopping on " + name + ": capture stopped, writing what the kernel holds");
         Shutdown();
+      } else {
+        Hurry(name);
       }
+      WaitSignal();
     });
   }
 
@@ -149,12 +173,12 @@ class Daemon {
   }
 
   void Tick() {
-    tick_.expires_after(std::chrono::milliseconds(100));
+    tick_.expires_after(std::chrono::milliseconds(stopping_ ? 10 : 100));
     tick_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
       if (pipeline_->Finished()) {
-        Log("all sources ended");
-        Shutdown();
+        if (!stopping_) Log("all sources ended"), sd_notify(0, "STOPPING=1");
+        Stopped();
         return;
       }
       uint64_t usec = 0;
@@ -182,21 +206,48 @@ class Daemon {
     sd_notify(0, "READY=1");
   }
 
+  // Asks the packet thread to stop; Tick() sees it finish (Stopped()).
+  // The event loop goes on meanwhile, so a second signal is heard.
   void Shutdown() {
-    if (stopping_) return;
     stopping_ = true;
     sd_notify(0, "STOPPING=1");
+    pipeline_->RequestStop(false);
+    tick_.cancel();
+    Tick();
+  }
+
+  // A second SIGTERM/SIGINT: no more draining; the current file is completed
+  // with what was read. If even that takes longer than kHurryLimit (a stuck
+  // disk), exit without it: the next start recovers its .partial.
+  void Hurry(const std::string& name) {
+    if (hurrying_) return;
+    hurrying_ = true;
+    Log("second " + name + ": stopping now, without reading what the kernel still holds");
+    pipeline_->RequestStop(true);
+    hurry_limit_.expires_after(kHurryLimit);
+    hurry_limit_.async_wait([this](boost::system::error_code ec) {
+      if (ec || pipeline_->Finished()) return;
+      std::string file = pipeline_->current_file();
+      Log("the current file was not completed within 1 s; exiting" +
+          (file.empty() ? std::string() : ": " + file + ".partial is recovered at the next start"));
+      _exit(kExitFailure);
+    });
+  }
+
+  void Stopped() {
     std::string err;
     if (!pipeline_->Stop(&err)) {
       Log("could not complete the last file: " + err);
       exit_code_ = kExitFailure;
     }
+    hurry_limit_.cancel();
     const PipelineCounts c = pipeline_->Counts();
-    uint64_t received = 0, kernel = 0;
-    for (const SourceCounts& sc : c.sources) received += sc.received, kernel += sc.kernel_drops + sc.iface_drops;
-    Log("stopped: " + std::to_string(c.written) + " packets written, " + std::to_string(c.unmatched) +
-        " unmatched, " + std::to_string(received) + " received, " + std::to_string(kernel) +
-        " dropped by the kernel, " + std::to_string(c.dropped_output) + " dropped at output, " +
+    uint64_t received = 0, kernel = 0, unread = 0;
+    for (const SourceCounts& sc : c.sources)
+      received += sc.received, kernel += sc.kernel_drops + sc.iface_drops, unread += sc.unread;
+    Log("stopped: " + std::to_string(c.written) + " packets written, " + std::to_string(c.unmatched) + " unmatched, " +
+        std::to_string(received) + " received, " + std::to_string(kernel) + " dropped by the kernel, " +
+        std::to_string(c.dropped_output) + " dropped at output, " + std::to_string(unread) + " left unread, " +
         std::to_string(c.files_completed) + " file(s) completed");
     io_.stop();
   }
@@ -223,13 +274,13 @@ class Daemon {
   DaemonConfig config_;
   asio::io_context io_;
   asio::signal_set signals_, children_;
-  asio::steady_timer tick_;
+  asio::steady_timer tick_, hurry_limit_;
   Metrics metrics_;
   PluginSet plugins_;  // before pipeline_: its rules use the instances until it is gone
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<ControlServer> control_;
   size_t file_rules_ = 0, runtime_rules_ = 0;
-  bool stopping_ = false;
+  bool stopping_ = false, hurrying_ = false;
   int exit_code_ = kExitOk;
 };
 

@@ -32,6 +32,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                 .Help("Bytes written to output files, pcapng blocks included").Register(*registry_).Add({});
   files_ = &BuildCounter().Name("pcapml_files_completed_total")
                 .Help("Output files completed and renamed to their final name").Register(*registry_).Add({});
+  recovered_ = &BuildCounter()
+                    .Name("pcapml_files_recovered_total")
+                    .Help("Output files an earlier run left as .partial (killed), completed at start")
+                    .Register(*registry_)
+                    .Add({});
   auto& reloads = BuildCounter().Name("pcapml_config_reloads_total")
                       .Help("Rule reloads (SIGHUP) by result").Register(*registry_);
   reload_ok_ = &reloads.Add({{"result", "success"}});
@@ -87,6 +92,8 @@ void Metrics::Publish(const PipelineCounts& n) {
 }
 
 void Metrics::SetRulesLoaded(size_t n) { rules_->Set(static_cast<double>(n)); }
+
+void Metrics::CountRecovered(uint64_t files) { recovered_->Increment(static_cast<double>(files)); }
 
 void Metrics::CountReload(bool ok) { (ok ? reload_ok_ : reload_fail_)->Increment(); }
 

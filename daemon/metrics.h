@@ -24,6 +24,7 @@ namespace pcapml {
 struct SourceCounts {
   std::string name;
   uint64_t received = 0, kernel_drops = 0, iface_drops = 0, reopened = 0;
+  uint64_t unread = 0;  // left in the kernel when a stop cut the drain short
 };
 
 // What the framework counted for one plugin instance; packets in = the sum.
@@ -47,6 +48,8 @@ class Metrics {
   void Publish(const PipelineCounts& counts);
   void SetRulesLoaded(size_t n);
   void CountReload(bool ok);
+  // .partial files of an earlier run completed at start.
+  void CountRecovered(uint64_t files);
   // The port actually bound (for listen ports of 0).
   int port() const;
 
@@ -59,7 +62,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* dropped_;
   prometheus::Family<prometheus::Counter>* reopened_;
   prometheus::Family<prometheus::Counter>* plugin_packets_;
-  prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *reload_ok_, *reload_fail_;
+  prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *reload_ok_, *reload_fail_, *recovered_;
   prometheus::Gauge* rules_;
   std::map<std::string, uint64_t> last_;  // last published value per series
 };

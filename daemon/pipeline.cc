@@ -17,10 +17,9 @@ namespace {
 
 constexpr int kBatch = 256;                 // packets per source per turn
 constexpr int64_t kPublishNs = 100000000;   // counters to metrics every 100 ms
-// On stop, keep reading until the sources were quiet this long: libpcap's
-// TPACKET_V3 ring hands over a block only when it is full or its 100 ms
-// timeout expires, so packets captured just before the stop arrive late.
-constexpr int64_t kDrainQuietNs = 300000000;
+// On stop, what the kernel holds is read for at most this long (systemd's
+// TimeoutStopSec is 90 s by default); the rest is counted as unread.
+constexpr int64_t kDrainLimitNs = 2000000000;
 
 }  // namespace
 
@@ -168,18 +167,12 @@ int Pipeline::Wait(int64_t now_ns) {
 }
 
 void Pipeline::Publish() {
-  if (std::string err = sink_.TakeNewError(); !err.empty()) {
-    fprintf(stderr, "pcapml daemon: output: %s; dropping packets, retrying every second\n", err.c_str());
-    output_failing_ = true;
-  } else if (output_failing_ && !sink_.failing()) {
-    fprintf(stderr, "pcapml daemon: output: writing again\n");
-    output_failing_ = false;
-  }
+  for (const std::string& line : sink_.TakeLogLines()) fprintf(stderr, "pcapml daemon: %s\n", line.c_str());
   PipelineCounts c;
   for (const auto& s : sources_) {
     s->UpdateStats();
     const SourceStats& st = s->stats();
-    c.sources.push_back({s->name(), st.received, st.kernel_drops, st.iface_drops, st.reopened});
+    c.sources.push_back({s->name(), st.received, st.kernel_drops, st.iface_drops, st.reopened, st.unread});
     if (std::string e = s->LastError(); !e.empty() && e != source_errors_[s->name()]) {
       fprintf(stderr, "pcapml daemon: %s\n", e.c_str());
     }
@@ -211,32 +204,39 @@ std::string Pipeline::current_file() const {
   return current_file_;
 }
 
+// Until every source is done: a stop (SIGTERM) makes the sources take
+// nothing new and read on only what the kernel already holds, for at most
+// kDrainLimitNs; a second stop (Hurry) ends at the next batch.
 void Pipeline::Run() {
-  int64_t next_publish = 0, last_packet = 0;
-  bool was_stopping = false;
+  int64_t next_publish = 0, stop_ns = 0;
   for (;;) {
-    bool stopping = stop_.load();
     if (updates_.load()) TakeUpdates();
     int64_t now = WallClockNs();
     heartbeat_ns_.store(now);
+    if (stop_.load() && stop_ns == 0) {
+      stop_ns = now;
+      for (const auto& s : sources_) s->StopCapture(now);
+    }
+    if (hurry_.load() || (stop_ns && now - stop_ns >= kDrainLimitNs)) break;
     int got = 0;
     bool all_done = true;
     for (size_t i = 0; i < sources_.size(); ++i) {
       Source& s = *sources_[i];
-      got += s.Poll(kBatch, [&](const SourcePacket& p) { Handle(s, i, p, now); }, now);
+      auto handle = [&](const SourcePacket& p) { Handle(s, i, p, now); };
+      if (!s.Done()) got += s.Poll(kBatch, handle, now);
       all_done = all_done && s.Done();
     }
-    if (got > 0 || (stopping && !was_stopping)) last_packet = now;
-    was_stopping = stopping;
     if (now >= next_publish) {
       sink_.Tick(now);
       Publish();
       next_publish = now + kPublishNs;
     }
-    // Stopping: keep reading until the sources have nothing left (drain).
-    if ((stopping && now - last_packet >= kDrainQuietNs) || all_done) break;
+    if (all_done) break;
     if (got == 0) Wait(now);
   }
+  // What the kernel took and no one read: none after a full drain.
+  if (stop_ns)
+    for (const auto& s : sources_) s->CountUnread();
   if (!sink_.Close(&close_error_)) fprintf(stderr, "pcapml daemon: %s\n", close_error_.c_str());
   for (const auto& s : sources_)
     if (std::string r = s->Report(); !r.empty()) fprintf(stderr, "pcapml daemon: %s\n", r.c_str());
@@ -247,9 +247,14 @@ void Pipeline::Run() {
   jobs_done_.notify_all();
 }
 
-bool Pipeline::Stop(std::string* err) {
+void Pipeline::RequestStop(bool hurry) {
+  if (hurry) hurry_.store(true);
   stop_.store(true);
   Wake();
+}
+
+bool Pipeline::Stop(std::string* err) {
+  RequestStop(false);
   if (thread_.joinable()) thread_.join();
   *err = close_error_;
   return close_error_.empty();

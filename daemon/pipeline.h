@@ -44,9 +44,14 @@ class Pipeline {
   // answer (how run-time rules are added, ended and listed). Waits at most
   // two seconds; "error pipeline busy" after that.
   std::string OnPipeline(std::function<std::string(RuleSet& runtime)> fn);
-  // Stops capture, drains what the sources hold, completes the file, joins.
+  // Asks the packet thread to stop: no new packets are taken, what the
+  // kernel holds is written (at most 2 s), the file is completed; with
+  // hurry, it ends at its next batch without reading the rest. Finished()
+  // tells when it is done.
+  void RequestStop(bool hurry);
+  // Stops as RequestStop(false) does and joins the thread.
   bool Stop(std::string* err);
-  // True once every source has ended (replayed files only).
+  // True once the thread has ended: every source ended (replayed files) or stopped.
   bool Finished() const { return finished_.load(); }
   // Last published counters, for `pcapml ctl status`.
   PipelineCounts Counts() const;
@@ -71,7 +76,6 @@ class Pipeline {
   std::unique_ptr<RuleChain> rules_;
   RuleSet runtime_;  // run-time rules: tried before rules_
   uint64_t unmatched_ = 0;
-  bool output_failing_ = false;
   std::map<std::string, std::string> source_errors_;  // last logged, to log each once
 
   // Hand-over from the event loop.
@@ -86,6 +90,7 @@ class Pipeline {
   std::condition_variable jobs_done_;
   std::atomic<bool> updates_{false};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> hurry_{false};
   std::atomic<bool> finished_{false};
   std::atomic<int64_t> heartbeat_ns_{0};
   PipelineCounts published_;

@@ -12,6 +12,10 @@ namespace {
 
 constexpr int64_t kNs = 1000000000;
 constexpr int64_t kRetryNs = kNs;  // after a failed write or open
+// A failure episode ends with a write that works this long after the first
+// one that did, with no failure between: a nearly full disk often takes a
+// small write between failures.
+constexpr int64_t kWorkingNs = 2 * kNs;
 
 }  // namespace
 
@@ -51,7 +55,7 @@ bool RotatingSink::OpenFile(int64_t now_ns) {
   auto file = std::make_unique<OutputFile>();
   std::string err;
   if (!file->Open(FileName(now_ns), &err, 1u << 20)) {
-    SetError(err);
+    SetError(err, now_ns);
     retry_at_ns_ = now_ns + kRetryNs;
     return false;
   }
@@ -79,10 +83,11 @@ void RotatingSink::Flush(int64_t now_ns) {
   std::string err;
   if (file_->Flush(&err)) {
     pending_packets_ = 0;
+    Worked(now_ns);
     return;
   }
   // The buffer is lost, the file was cut back to its last whole block.
-  SetError(err);
+  SetError(err, now_ns);
   stats_.dropped_output += pending_packets_;
   stats_.packets_written -= pending_packets_;
   file_packets_ -= pending_packets_;
@@ -113,7 +118,7 @@ void RotatingSink::ForgetLostBlocks(int64_t now_ns) {
   }
 }
 
-void RotatingSink::Complete() {
+void RotatingSink::Complete(int64_t now_ns) {
   if (!file_) return;
   std::string err;
   bool ok = file_->Commit(&err, config_.fsync);
@@ -121,7 +126,7 @@ void RotatingSink::Complete() {
   writer_.reset();
   pending_packets_ = 0;
   if (!ok) {
-    SetError(err);
+    SetError(err, now_ns);
     if (std::string temp = file_->ReleaseTemp(); !temp.empty()) {
       // Complete but not renamed (directory read-only or gone): keep it and
       // retry the rename; nothing is lost.
@@ -136,6 +141,7 @@ void RotatingSink::Complete() {
     return;
   }
   file_.reset();
+  Worked(now_ns);
   Completed(path);
 }
 
@@ -145,7 +151,7 @@ void RotatingSink::Completed(const std::string& path) {
   if (on_complete_) on_complete_(path);
 }
 
-void RotatingSink::RetryRenames() {
+void RotatingSink::RetryRenames(int64_t now_ns) {
   std::error_code ec;
   for (auto it = unrenamed_.begin(); it != unrenamed_.end();) {
     fs::rename(it->temp, it->path, ec);
@@ -154,6 +160,7 @@ void RotatingSink::RetryRenames() {
       stats_.dropped_output += it->packets;
       stats_.packets_written -= it->packets;
     } else {
+      Worked(now_ns);
       Completed(it->path);
     }
     it = unrenamed_.erase(it);
@@ -167,7 +174,7 @@ void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data,
     return;
   }
   retry_at_ns_ = 0;
-  if (file_ && NeedsRotation(now_ns)) Complete();
+  if (file_ && NeedsRotation(now_ns)) Complete(now_ns);
   if (!file_ && !OpenFile(now_ns)) {
     ++stats_.dropped_output;
     return;
@@ -201,10 +208,10 @@ void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data,
 }
 
 void RotatingSink::Tick(int64_t now_ns) {
-  if (!unrenamed_.empty()) RetryRenames();
+  if (!unrenamed_.empty()) RetryRenames(now_ns);
   if (!file_) return;
   if (config_.rotate_seconds && now_ns >= rotate_at_ns_) {
-    Complete();
+    Complete(now_ns);
     return;
   }
   Flush(now_ns);
@@ -212,13 +219,17 @@ void RotatingSink::Tick(int64_t now_ns) {
 
 bool RotatingSink::Close(std::string* err) {
   bool lost = false;
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t now_ns = static_cast<int64_t>(ts.tv_sec) * kNs + ts.tv_nsec;
   if (file_) {
     uint64_t completed = stats_.files_completed;
     size_t unrenamed = unrenamed_.size();
-    Complete();
+    Complete(now_ns);
     lost = stats_.files_completed == completed && unrenamed_.size() == unrenamed;
   }
-  RetryRenames();
+  RetryRenames(now_ns);
+  if (failing_ && working_since_ns_) EndFailure();
   if (!unrenamed_.empty()) {
     *err = last_error_ + "; " + std::to_string(unrenamed_.size()) + " complete file(s) left as " +
            unrenamed_.front().temp + (unrenamed_.size() > 1 ? " and others" : "");
@@ -226,6 +237,35 @@ bool RotatingSink::Close(std::string* err) {
   }
   if (lost) *err = last_error_;
   return !lost;
+}
+
+// The first failure of an episode is logged; the others only retry.
+void RotatingSink::SetError(const std::string& err, int64_t now_ns) {
+  last_error_ = err;
+  working_since_ns_ = 0;
+  if (failing_) return;
+  failing_ = true;
+  failing_since_ns_ = now_ns;
+  dropped_before_ = stats_.dropped_output;
+  log_lines_.push_back("output: " + err + "; dropping packets until writing works again (retried every second)");
+}
+
+// Data reached the disk (or a file its final name).
+void RotatingSink::Worked(int64_t now_ns) {
+  if (!failing_) return;
+  if (!working_since_ns_)
+    working_since_ns_ = now_ns;
+  else if (now_ns - working_since_ns_ >= kWorkingNs)
+    EndFailure();
+}
+
+void RotatingSink::EndFailure() {
+  failing_ = false;
+  char buf[200];
+  snprintf(buf, sizeof buf, "output: writing again; %llu packets dropped in the %.1f s it failed",
+           static_cast<unsigned long long>(stats_.dropped_output - dropped_before_),
+           static_cast<double>(working_since_ns_ - failing_since_ns_) / kNs);
+  log_lines_.push_back(buf);
 }
 
 void RotatingSink::PruneOldFiles() {

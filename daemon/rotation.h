@@ -47,19 +47,20 @@ class RotatingSink {
 
   const SinkStats& stats() const { return stats_; }
   const std::string& last_error() const { return last_error_; }
-  // A new output failure since the last call (to log once), else "".
-  std::string TakeNewError() { return std::exchange(new_error_, std::string()); }
-  bool failing() const { return retry_at_ns_ != 0; }
+  // Log lines since the last call: one when writing starts failing and one
+  // when the failure episode ends (writes have worked for 2 s without a new
+  // failure, or the last file was completed), with the packets dropped meanwhile.
+  std::vector<std::string> TakeLogLines() { return std::exchange(log_lines_, {}); }
   std::string current_path() const { return file_ ? file_->path() : ""; }
 
  private:
   bool OpenFile(int64_t now_ns);
-  void Complete();
+  void Complete(int64_t now_ns);
   void Flush(int64_t now_ns);
   bool NeedsRotation(int64_t now_ns) const;
   void PruneOldFiles();
   void Completed(const std::string& path);
-  void RetryRenames();
+  void RetryRenames(int64_t now_ns);
   void ForgetLostBlocks(int64_t now_ns);
   std::string FileName(int64_t now_ns);
 
@@ -83,11 +84,15 @@ class RotatingSink {
   int64_t retry_at_ns_ = 0;          // after an output failure, when to try again
   uint64_t seq_ = 0;
   SinkStats stats_;
-  std::string last_error_, new_error_;
-  void SetError(const std::string& err) {
-    if (err != last_error_ || !failing()) new_error_ = err;
-    last_error_ = err;
-  }
+  std::string last_error_;
+  std::vector<std::string> log_lines_;
+  bool failing_ = false;         // in a failure episode
+  uint64_t dropped_before_ = 0;  // stats_.dropped_output when it began
+  int64_t failing_since_ns_ = 0;
+  int64_t working_since_ns_ = 0;  // in an episode: writing works again since (0: not yet)
+  void SetError(const std::string& err, int64_t now_ns);
+  void Worked(int64_t now_ns);
+  void EndFailure();
 };
 
 }  // namespace pcapml

@@ -30,6 +30,7 @@ struct SourceStats {
   uint64_t kernel_drops = 0;  // pcap_stats ps_drop: no room in the kernel buffer
   uint64_t iface_drops = 0;   // pcap_stats ps_ifdrop: dropped by the interface/driver
   uint64_t reopened = 0;      // times a lost interface was opened again
+  uint64_t unread = 0;        // taken by the kernel before a stop and never read (drain cut short)
 };
 
 using PacketFn = std::function<void(const SourcePacket&)>;
@@ -40,8 +41,14 @@ class Source {
   virtual bool Open(std::string* err) = 0;
   // Hands up to `max` ready packets to fn; returns how many. now_ns: wall clock.
   virtual int Poll(int max, const PacketFn& fn, int64_t now_ns) = 0;
-  // Whether the source has ended (a replayed file at its end).
+  // Whether the source has ended (a replayed file at its end, or drained after StopCapture).
   virtual bool Done() const = 0;
+  // On stop: take no new packets. A file ends at once; a live interface stops
+  // capturing and still hands out what the kernel holds until it is Done().
+  virtual void StopCapture(int64_t now_ns) {}
+  // At the end of a stop: counts what the kernel took and no one read (none
+  // after a full drain) in stats().unread.
+  virtual void CountUnread() {}
   // A file descriptor to wait on, or -1.
   virtual int fd() const { return -1; }
   // When the next packet is due (paced replay), or 0 if not waiting.
@@ -72,7 +79,9 @@ class LiveSource : public Source {
   ~LiveSource() override;
   bool Open(std::string* err) override;
   int Poll(int max, const PacketFn& fn, int64_t now_ns) override;
-  bool Done() const override { return false; }
+  bool Done() const override { return drained_; }
+  void StopCapture(int64_t now_ns) override;
+  void CountUnread() override;
   int fd() const override { return fd_; }
   std::vector<InterfaceKey> Interfaces() const override;
   void UpdateStats() override;
@@ -82,6 +91,8 @@ class LiveSource : public Source {
  private:
   void Close();
   void Lost(const std::string& why, int64_t now_ns);
+  bool SetFilter(pcap_t* p, std::string* why);
+  uint64_t InKernel();
   SourceConfig config_;
   pcap_t* pcap_ = nullptr;
   int fd_ = -1;
@@ -89,7 +100,12 @@ class LiveSource : public Source {
   int64_t reopen_at_ns_ = 0;
   std::string error_;
   // pcap_stats counts restart when the handle is re-opened.
-  uint64_t base_drop_ = 0, base_ifdrop_ = 0;
+  uint64_t base_drop_ = 0, base_ifdrop_ = 0, base_received_ = 0;
+  int64_t stop_ns_ = 0;               // when StopCapture was called (0: capturing)
+  int64_t unfiltered_before_ns_ = 0;  // packets stamped before the capture filter was in: skipped
+  uint64_t skipped_ = 0, base_skipped_ = 0;
+  bool exact_count_ = true;  // InKernel() is exact (false: libpcap drops some packets in userland)
+  bool drained_ = false;
   const PacketFn* fn_ = nullptr;
 };
 
@@ -100,6 +116,7 @@ class FileSource : public Source {
   bool Open(std::string* err) override;
   int Poll(int max, const PacketFn& fn, int64_t now_ns) override;
   bool Done() const override { return done_; }
+  void StopCapture(int64_t) override { done_ = true; }
   int64_t DueNs() const override;
   std::vector<InterfaceKey> Interfaces() const override;
   std::string LastError() const override { return error_; }

@@ -42,6 +42,7 @@ def test_disk_full_drops_counts_and_resumes(tmp_path, veth, small_disk):
     veth.send_udp(5000, 3000, payload=b"x" * 1000)  # ~3 MB into a 1 MB disk
     text = wait_metric(port, "pcapml_packets_dropped_total", 1, source="output", reason="output")
     d.wait_for("output: .*No space left")
+    veth.send_udp(5000, 2500, payload=b"z" * 1000, gap=0.001)  # the failure goes on: >2 s of retries
     assert d.proc.poll() is None
     dropped = metric(text, "pcapml_packets_dropped_total", source="output", reason="output")
     # Space returns: writing resumes. Count what the removed files held.
@@ -51,8 +52,8 @@ def test_disk_full_drops_counts_and_resumes(tmp_path, veth, small_disk):
         os.remove(f)
     written = metric(scrape(port), "pcapml_packets_written_total")
     time.sleep(1.2)
-    veth.send_udp(5000, 50, payload=b"y" * 100)
-    wait_metric(port, "pcapml_packets_written_total", written + 50)
+    veth.send_udp(5000, 300, payload=b"y" * 100, gap=0.01)  # 3 s: the end of the failure is logged after 2 s
+    wait_metric(port, "pcapml_packets_written_total", written + 300)
     d.wait_for("writing again")
     assert d.stop() == 0
     assert_clean_files(out)
@@ -61,6 +62,16 @@ def test_disk_full_drops_counts_and_resumes(tmp_path, veth, small_disk):
     assert c["written"] == removed + packets_in(completed_files(out))
     assert c["written"] + c["output"] == c["received"]
     assert dropped > 0
+    assert_one_failure_episode(d, c, "No space left")
+
+
+def assert_one_failure_episode(d, c, why):
+    """One line when writing fails, one when it works again with the packets dropped meanwhile."""
+    failed = [l for l in d.lines if "dropping packets until writing works again" in l]
+    assert len(failed) == 1 and why in failed[0], failed
+    resumed = [re.search(r"output: writing again; (\d+) packets dropped in the [\d.]+ s it failed", l)
+               for l in d.lines if "writing again" in l]
+    assert len(resumed) == 1 and resumed[0] and int(resumed[0].group(1)) == c["output"], (resumed, c)
 
 
 def final_counts(d):
@@ -90,7 +101,7 @@ def test_output_directory_removed_then_back(tmp_path, veth):
     assert d.proc.poll() is None
     out.mkdir()
     time.sleep(1.2)
-    veth.send_udp(5000, 15)
+    veth.send_udp(5000, 300, gap=0.01)
     d.wait_for("writing again")
     assert d.stop() == 0
     c = final_counts(d)
@@ -98,6 +109,7 @@ def test_output_directory_removed_then_back(tmp_path, veth):
     assert c["written"] == kept + packets_in(completed_files(out))
     assert c["written"] + c["output"] == c["received"]  # unmatched are kept: nothing else is lost
     assert_clean_files(out)
+    assert_one_failure_episode(d, c, "No such file")
 
 
 def test_read_only_output_directory(tmp_path, veth):
@@ -115,13 +127,14 @@ def test_read_only_output_directory(tmp_path, veth):
     d.wait_for("output: .*Permission denied")
     os.chmod(out, 0o755)
     time.sleep(1.2)
-    veth.send_udp(5000, 10)
+    veth.send_udp(5000, 300, gap=0.01)
     d.wait_for("writing again")
     assert d.stop() == 0
     c = final_counts(d)
     assert c["output"] > 0 and c["written"] == packets_in(completed_files(out))
     assert c["written"] + c["output"] == c["received"]
     assert_clean_files(out)
+    assert_one_failure_episode(d, c, "Permission denied")
     shutil.rmtree(top)
 
 
