@@ -23,12 +23,10 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
   auto byte = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
   uint8_t b = byte(0);
   if (b < 0x80) return *cp = b, 1;
-  size_t n;
-  uint32_t min;
-  if (b >= 0xC2 && b <= 0xDF) n = 2, min = 0x80, *cp = b & 0x1F;
-  else if (b >= 0xE0 && b <= 0xEF) n = 3, min = 0x800, *cp = b & 0x0F;
-  else if (b >= 0xF0 && b <= 0xF4) n = 4, min = 0x10000, *cp = b & 0x07;
-  else return 0;
+  if (b < 0xC2 || b > 0xF4) return 0;  // a continuation byte, an overlong lead or beyond U+10FFFF
+  size_t n = b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+  uint32_t min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+  *cp = b & (0x7F >> n);
   if (s.size() - i < n) return 0;
   for (size_t k = 1; k < n; ++k) {
     if ((byte(k) & 0xC0) != 0x80) return 0;

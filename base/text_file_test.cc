@@ -20,14 +20,15 @@ std::vector<std::string> Lines(std::string_view text) {
 using V = std::vector<std::string>;
 
 TEST(TextFile, EveryLineEndAndABomReadAlike) {
-  for (std::string_view text : {"a\nb\n", "a\r\nb\r\n", "a\rb\r", "a\nb", "\xEF\xBB\xBF" "a\r\nb"})
+  // "\357\273\277" is a UTF-8 BOM (EF BB BF) in octal, which ends after three digits.
+  for (std::string_view text : {"a\nb\n", "a\r\nb\r\n", "a\rb\r", "a\nb", "\357\273\277a\r\nb"})
     EXPECT_EQ(Lines(text), (V{"a", "b"})) << Quoted(text);
   EXPECT_EQ(Lines("a\r\rb\n\nc"), (V{"a", "", "b", "", "c"}));
   EXPECT_EQ(Lines("a\n\r\nb"), (V{"a", "", "b"}));
   EXPECT_EQ(Lines(""), V{});
   EXPECT_EQ(Lines("\n"), V{""});
   EXPECT_EQ(Lines("x\xEF\xBB\xBF"), V{"x\xEF\xBB\xBF"});  // only a leading BOM is dropped
-  EXPECT_EQ(WithLfLineEnds("\xEF\xBB\xBF" "a = 1\rb = 2\r\nc = 3"), "a = 1\nb = 2\nc = 3\n");
+  EXPECT_EQ(WithLfLineEnds("\357\273\277a = 1\rb = 2\r\nc = 3"), "a = 1\nb = 2\nc = 3\n");
 }
 
 TEST(TextFile, NulAndBrokenUtf8AreProblems) {
@@ -42,7 +43,7 @@ TEST(TextFile, QuotedShowsWhatIsInvisible) {
   EXPECT_EQ(Quoted(std::string_view("x\0y", 3)), "'x\\0y'");
   EXPECT_EQ(Quoted("a\tb\rc\nd\\e\x01"), "'a\\tb\\rc\\nd\\\\e\\x01'");
   EXPECT_EQ(Quoted("caf\xE9 caf\xC3\xA9"), "'caf\\xE9 caf\xC3\xA9'");
-  EXPECT_EQ(Quoted("\xEF\xBB\xBF" "BPF:tcp \xE2\x80\x8B"), "'\\u{FEFF}BPF:tcp \\u{200B}'");
+  EXPECT_EQ(Quoted("\357\273\277BPF:tcp \xE2\x80\x8B"), "'\\u{FEFF}BPF:tcp \\u{200B}'");
 }
 
 }  // namespace

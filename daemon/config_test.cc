@@ -31,10 +31,11 @@ TEST(DaemonConfig, RefusesNulNamingTheKeysLineAndValue) {
 }
 
 TEST(DaemonConfig, EveryLineEndAndABomReadAlike) {
+  // "\357\273\277": a UTF-8 BOM.
   for (std::string_view text : {"[[source]]\ninterface = \"eth0\"\n[output]\nprefix = \"p\"\n",
                                 "[[source]]\r\ninterface = \"eth0\"\r\n[output]\r\nprefix = \"p\"\r\n",
                                 "[[source]]\rinterface = \"eth0\"\r[output]\rprefix = \"p\"\r",
-                                "\xEF\xBB\xBF[[source]]\ninterface = \"eth0\"\n[output]\nprefix = \"p\""}) {
+                                "\357\273\277[[source]]\ninterface = \"eth0\"\n[output]\nprefix = \"p\""}) {
     DaemonConfig c;
     EXPECT_EQ(Load(text, &c), "");
     EXPECT_EQ(c.output.prefix, "p");

@@ -24,9 +24,10 @@ TEST(LabelsFile, RefusesNulAndBrokenUtf8NamingLineAndValue) {
 }
 
 TEST(LabelsFile, EveryLineEndAndABomReadAlike) {
-  for (std::string_view text : {"filename,label\na.pcap,x\nb.pcap,y\n", "filename,label\r\na.pcap,x\r\nb.pcap,y\r\n",
-                                "filename,label\ra.pcap,x\rb.pcap,y\r",
-                                "\xEF\xBB\xBF" "filename,label\na.pcap,x\nb.pcap,y"}) {
+  // "\357\273\277": a UTF-8 BOM.
+  for (std::string_view text :
+       {"filename,label\na.pcap,x\nb.pcap,y\n", "filename,label\r\na.pcap,x\r\nb.pcap,y\r\n",
+        "filename,label\ra.pcap,x\rb.pcap,y\r", "\357\273\277filename,label\na.pcap,x\nb.pcap,y"}) {
     std::vector<LabeledFile> files;
     std::string err;
     ASSERT_TRUE(ParseLabelsFile("labels.txt", text, "data", "", &files, &err)) << err;

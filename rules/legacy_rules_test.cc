@@ -38,8 +38,9 @@ TEST(LegacyRulesTest, ExtraFieldsAreAnError) {
 // LF, CRLF and CR-only files, with or without a BOM, give the same rules on
 // the same lines (CR-only once made one rule labeled "x\rBPF:udp").
 TEST(LegacyRulesTest, EveryLineEndAndABomReadAlike) {
+  // "\357\273\277": a UTF-8 BOM.
   for (std::string_view text : {"BPF:tcp,x\nBPF:udp,y\n", "BPF:tcp,x\r\nBPF:udp,y\r\n", "BPF:tcp,x\rBPF:udp,y\r",
-                                "\xEF\xBB\xBF" "BPF:tcp,x\nBPF:udp,y"}) {
+                                "\357\273\277BPF:tcp,x\nBPF:udp,y"}) {
     RuleSet set;
     std::string err;
     ASSERT_TRUE(ParseLegacyRules("m.csv", text, "", &set, &err)) << err;
@@ -55,7 +56,7 @@ TEST(LegacyRulesTest, EveryLineEndAndABomReadAlike) {
 }
 
 TEST(LegacyRulesTest, MessagesShowInvisibleCharacters) {
-  EXPECT_EQ(ParseError("BPF:tcp,x\n\xE2\x80\x8B" "BPF:udp,y\n"),
+  EXPECT_EQ(ParseError("BPF:tcp,x\n\342\200\213BPF:udp,y\n"),  // U+200B, a zero-width space
             "m.csv:2: unknown term (expected BPF, TS_START, TS_END or FILE) '\\u{200B}BPF:udp'");
 }
 

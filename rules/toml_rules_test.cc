@@ -109,9 +109,10 @@ TEST(TomlRulesTest, RefusesNulNamingTheKeysLineAndValue) {
 
 // CR-only line ends (which TOML itself refuses) and a BOM read like LF.
 TEST(TomlRulesTest, EveryLineEndAndABomReadAlike) {
-  for (std::string_view text : {"[[rule]]\nid = \"a\"\nlabel = \"x\"\n", "[[rule]]\r\nid = \"a\"\r\nlabel = \"x\"\r\n",
-                                "[[rule]]\rid = \"a\"\rlabel = \"x\"\r",
-                                "\xEF\xBB\xBF[[rule]]\nid = \"a\"\nlabel = \"x\""}) {
+  // "\357\273\277": a UTF-8 BOM.
+  for (std::string_view text :
+       {"[[rule]]\nid = \"a\"\nlabel = \"x\"\n", "[[rule]]\r\nid = \"a\"\r\nlabel = \"x\"\r\n",
+        "[[rule]]\rid = \"a\"\rlabel = \"x\"\r", "\357\273\277[[rule]]\nid = \"a\"\nlabel = \"x\""}) {
     RuleSet set;
     std::string err;
     ASSERT_TRUE(ParseTomlRules("rules.toml", text, "", &set, &err)) << err;
