@@ -291,7 +291,7 @@ std::vector<std::string> Daemon::Control(const std::vector<std::string>& f) {
   if (cmd == "list") {
     std::string listed = pipeline_->OnPipeline([](RuleSet& runtime) {
       std::string out;
-      for (size_t i = 0; i < runtime.size(); ++i) out += DescribeRuntimeRule(runtime.rule(i)) + "\n";
+      runtime.ForEachRule([&](const Rule& r) { out += DescribeRuntimeRule(r) + "\n"; });
       return out;
     });
     if (listed.rfind("error ", 0) == 0) return {listed};
