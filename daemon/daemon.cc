@@ -91,7 +91,8 @@ class Daemon {
     pipeline_ = std::make_unique<Pipeline>(config_, &metrics_, [this](const std::string& path) {
       asio::post(io_, [this, path] { PostRotate(path); });
     });
-    if (!metrics_.Start(config_.metrics_listen, &err) || !pipeline_->Open(&err)) return Fail(err);
+    if (!metrics_.Start(config_.metrics_listen, config_.metrics_listen_key, &err) || !pipeline_->Open(&err))
+      return Fail(err);
     if (!Prepare(rules.get(), &err)) return Fail(err);
     if (!config_.control_socket.empty()) {
       control_ = std::make_unique<ControlServer>(io_, [this](const std::vector<std::string>& f) { return Control(f); });
