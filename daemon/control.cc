@@ -57,6 +57,16 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<size_t> live_;
 };
 
+// Connects to the Unix socket at path: success means a live daemon answers
+// there; connection_refused, a stale socket nobody listens on.
+boost::system::error_code Probe(const std::string& path) {
+  asio::io_context io;
+  stream_protocol::socket s(io);
+  boost::system::error_code ec;
+  s.connect(stream_protocol::endpoint(path), ec);
+  return ec;
+}
+
 }  // namespace
 
 std::vector<std::string> SplitFields(const std::string& line) {
@@ -100,23 +110,32 @@ bool ParseAddRequest(const std::vector<std::string>& fields, RuleSpec* spec, std
 }
 
 ControlServer::~ControlServer() {
-  if (acceptor_) {
-    boost::system::error_code ec;
-    acceptor_->close(ec);
-    unlink(path_.c_str());
-  }
+  if (!acceptor_) return;
+  boost::system::error_code ec;
+  acceptor_->close(ec);
+  struct stat st;
+  if (lstat(path_.c_str(), &st) == 0 && st.st_ino == inode_) unlink(path_.c_str());  // not another daemon's
 }
 
 bool ControlServer::Start(const std::string& path, std::string* err) {
   path_ = path;
-  unlink(path.c_str());  // a stale socket from an earlier run
+  const std::string where = "control socket " + path + " ([control] socket)";
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return *err = where + ": a file that is not a socket is there; not replacing it", false;
+    boost::system::error_code ec = Probe(path);
+    if (!ec) return *err = where + ": another daemon answers on it; not taking it over", false;
+    if (ec != asio::error::connection_refused) return *err = where + ": " + ec.message(), false;
+    unlink(path.c_str());  // a stale socket: nobody listens on it any more
+  }
   try {
     acceptor_ = std::make_unique<stream_protocol::acceptor>(io_, stream_protocol::endpoint(path));
   } catch (const std::exception& e) {
-    *err = "control socket " + path + ": " + e.what();
+    *err = where + ": " + e.what();
     return false;
   }
   chmod(path.c_str(), 0660);
+  if (lstat(path.c_str(), &st) == 0) inode_ = st.st_ino;
   Accept();
   return true;
 }

@@ -11,7 +11,13 @@
 // an error and the connection stays usable (or is closed when too long).
 // At most kMaxSessions connections are open at once; one more gets an error
 // line and is closed.
+//
+// The socket path is claimed safely: Start refuses a path that holds anything
+// but a socket, or a socket a live daemon answers on, and removes only a stale
+// socket (nobody listening).
 #pragma once
+
+#include <sys/types.h>
 
 #include <functional>
 #include <utility>  // before asio: Boost 1.74 needs std::exchange under C++20
@@ -40,6 +46,7 @@ class ControlServer {
  private:
   void Accept();
   std::string path_;
+  ino_t inode_ = 0;  // of the socket bound at path_: removed at the end only if still ours
   boost::asio::io_context& io_;
   Handler handler_;
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;

@@ -84,6 +84,12 @@ class Daemon {
     if (!plugins_.Load(config_.plugins, &err)) return Fail(err);
     auto rules = LoadRules(&err);
     if (!rules) return Fail(err);
+    // First of what the daemon holds: a second instance stops here, before it
+    // opens captures or the metrics port. Requests wait until the loop runs.
+    if (!config_.control_socket.empty()) {
+      control_ = std::make_unique<ControlServer>(io_, [this](const std::vector<std::string>& f) { return Control(f); });
+      if (!control_->Start(config_.control_socket, &err)) return Fail(err);
+    }
     std::error_code ec;
     fs::create_directories(config_.output.directory, ec);
     if (!fs::is_directory(config_.output.directory))
@@ -94,10 +100,6 @@ class Daemon {
     if (!metrics_.Start(config_.metrics_listen, config_.metrics_listen_key, &err) || !pipeline_->Open(&err))
       return Fail(err);
     if (!Prepare(rules.get(), &err)) return Fail(err);
-    if (!config_.control_socket.empty()) {
-      control_ = std::make_unique<ControlServer>(io_, [this](const std::vector<std::string>& f) { return Control(f); });
-      if (!control_->Start(config_.control_socket, &err)) return Fail(err);
-    }
     if (!DropPrivileges(config_, &err)) return Fail(err);
     RecoverEarlierFiles();
     file_rules_ = rules->size();
