@@ -58,10 +58,20 @@ int RunCtl(const Args& args) {
     stream_protocol::socket s(io);
     s.connect(stream_protocol::endpoint(socket_path));
     request += "\n";
-    asio::write(s, asio::buffer(request));
+    // A daemon that refuses or closes the connection writes why first: on a
+    // failed write, that line (still readable) is the answer, not EPIPE.
+    boost::system::error_code write_error;
+    asio::write(s, asio::buffer(request), write_error);
     asio::streambuf buf;
     for (;;) {
-      size_t n = asio::read_until(s, buf, '\n');
+      boost::system::error_code ec;
+      size_t n = asio::read_until(s, buf, '\n', ec);
+      if (ec) {
+        const boost::system::error_code& shown = write_error ? write_error : ec;
+        return Fail(
+            "ctl: " + socket_path + ": " +
+            (shown == asio::error::eof ? "the daemon closed the connection before answering" : shown.message()));
+      }
       std::string line(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + n - 1);
       buf.consume(n);
       if (line == "ok") return kExitOk;

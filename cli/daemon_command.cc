@@ -27,7 +27,7 @@ int RunDaemonCommand(const Args& args) {
   DaemonConfig config;
   std::string err;
   if (!LoadDaemonConfig(check_path.empty() ? config_path : check_path, &config, &err)) return Fail(err);
-  if (listen->count()) config.metrics_listen = metrics_listen;
+  if (listen->count()) config.metrics_listen = metrics_listen, config.metrics_listen_key = "--metrics-listen";
   if (!check_path.empty()) {
     std::string summary;
     if (!CheckDaemonConfig(config, &summary, &err)) return Fail(err);

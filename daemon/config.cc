@@ -8,6 +8,7 @@
 
 #include "base/text_file.h"
 #include "base/units.h"
+#include "daemon/http_endpoint.h"
 #include "plugin_host/plugin_settings.h"
 
 namespace fs = std::filesystem;
@@ -220,6 +221,10 @@ bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
     if (!n->is_table()) return r.Fail(n, "metrics must be a table");
     TableReader mr(*n->as_table(), "[metrics]", c->path, err);
     if (!mr.String("listen", &c->metrics_listen) || !mr.NoOthers()) return false;
+    std::string address, why;
+    uint16_t port;
+    if (!c->metrics_listen.empty() && !ParseListenAddress(c->metrics_listen, &address, &port, &why))
+      return mr.Fail(n->as_table()->get("listen"), "listen \"" + c->metrics_listen + "\": " + why);
   }
   if (const toml::node* n = r.Use("control")) {
     if (!n->is_table()) return r.Fail(n, "control must be a table");

@@ -46,6 +46,7 @@ struct DaemonConfig {
   bool keep_unmatched = false;
   OutputConfig output;
   std::string metrics_listen = "127.0.0.1:9431";  // "" = off
+  std::string metrics_listen_key = "[metrics] listen";  // where it was given, for messages
   std::string control_socket;                     // "" = off
 };
 

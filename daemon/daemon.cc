@@ -2,6 +2,7 @@
 // runs signals, timers, the control socket and post-rotate commands; the
 // packet path runs on the pipeline's own thread.
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -80,10 +82,19 @@ class Daemon {
       : config_(std::move(config)), signals_(io_), children_(io_, SIGCHLD), tick_(io_), hurry_limit_(io_) {}
 
   int Run() {
+    // Fixed thresholds: glibc's dynamic ones rise to the largest block freed
+    // (MiBs of rule indexes), and memory below them is never given back.
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     std::string err;
     if (!plugins_.Load(config_.plugins, &err)) return Fail(err);
     auto rules = LoadRules(&err);
     if (!rules) return Fail(err);
+    // First of what the daemon holds: a second instance stops here, before it
+    // opens captures or the metrics port. Requests wait until the loop runs.
+    if (!config_.control_socket.empty()) {
+      control_ = std::make_unique<ControlServer>(io_, [this](const auto& requests) { return Control(requests); });
+      if (!control_->Start(config_.control_socket, &err)) return Fail(err);
+    }
     std::error_code ec;
     fs::create_directories(config_.output.directory, ec);
     if (!fs::is_directory(config_.output.directory))
@@ -91,12 +102,9 @@ class Daemon {
     pipeline_ = std::make_unique<Pipeline>(config_, &metrics_, [this](const std::string& path) {
       asio::post(io_, [this, path] { PostRotate(path); });
     });
-    if (!metrics_.Start(config_.metrics_listen, &err) || !pipeline_->Open(&err)) return Fail(err);
+    if (!metrics_.Start(config_.metrics_listen, config_.metrics_listen_key, &err) || !pipeline_->Open(&err))
+      return Fail(err);
     if (!Prepare(rules.get(), &err)) return Fail(err);
-    if (!config_.control_socket.empty()) {
-      control_ = std::make_unique<ControlServer>(io_, [this](const std::vector<std::string>& f) { return Control(f); });
-      if (!control_->Start(config_.control_socket, &err)) return Fail(err);
-    }
     if (!DropPrivileges(config_, &err)) return Fail(err);
     RecoverEarlierFiles();
     file_rules_ = rules->size();
@@ -267,9 +275,15 @@ class Daemon {
       Log("cannot run post_rotate command " + words[0]);
   }
 
-  std::vector<std::string> Control(const std::vector<std::string>& f);
-  std::vector<std::string> AddRule(const std::vector<std::string>& f);
-  std::vector<std::string> EndRule(const std::string& id);
+  // Requests a client sent at once, answered in order; a run of adds and
+  // ends shares one trip to the packet thread (each trip is two thread
+  // switches: 10,000 pipelined adds took seconds one by one).
+  std::vector<std::string> Control(const std::vector<std::vector<std::string>>& requests);
+  std::vector<std::string> ControlOne(const std::vector<std::string>& f);
+  std::vector<std::string> ChangeRules(const std::vector<std::vector<std::string>>& requests, size_t begin, size_t end);
+  static bool IsRuleChange(const std::vector<std::string>& f) {
+    return f[0] == "add" || (f[0] == "end" && f.size() == 2);
+  }
 
   DaemonConfig config_;
   asio::io_context io_;
@@ -280,18 +294,29 @@ class Daemon {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<ControlServer> control_;
   size_t file_rules_ = 0, runtime_rules_ = 0;
+  size_t trim_mark_ = 0;  // most run-time rules active since the heap was last trimmed
   bool stopping_ = false, hurrying_ = false;
   int exit_code_ = kExitOk;
 };
 
-std::vector<std::string> Daemon::Control(const std::vector<std::string>& f) {
+std::vector<std::string> Daemon::Control(const std::vector<std::vector<std::string>>& requests) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < requests.size();) {
+    size_t end = i;
+    while (end < requests.size() && IsRuleChange(requests[end])) ++end;
+    std::vector<std::string> lines = end > i ? ChangeRules(requests, i, end) : ControlOne(requests[i]);
+    out.insert(out.end(), lines.begin(), lines.end());
+    i = std::max(end, i + 1);
+  }
+  return out;
+}
+
+std::vector<std::string> Daemon::ControlOne(const std::vector<std::string>& f) {
   const std::string& cmd = f[0];
-  if (cmd == "add") return AddRule(f);
-  if (cmd == "end" && f.size() == 2) return EndRule(f[1]);
   if (cmd == "list") {
     std::string listed = pipeline_->OnPipeline([](RuleSet& runtime) {
       std::string out;
-      for (size_t i = 0; i < runtime.size(); ++i) out += DescribeRuntimeRule(runtime.rule(i)) + "\n";
+      runtime.ForEachRule([&](const Rule& r) { out += DescribeRuntimeRule(r) + "\n"; });
       return out;
     });
     if (listed.rfind("error ", 0) == 0) return {listed};
@@ -319,45 +344,87 @@ std::vector<std::string> Daemon::Control(const std::vector<std::string>& f) {
   return {"error unknown request '" + shown + "' (expected add, end, list or status)"};
 }
 
-// A run-time rule: like a TOML rule whose window starts now; it ends (is
-// removed) with `end`. Its sample key is its id.
-std::vector<std::string> Daemon::AddRule(const std::vector<std::string>& f) {
-  RuleSpec spec;
-  std::string err;
-  if (!ParseAddRequest(f, &spec, &err)) return {"error " + err};
-  if (runtime_rules_ >= kMaxRuntimeRules)
-    return {"error " + std::to_string(kMaxRuntimeRules) + " run-time rules are active: end some first"};
-  spec.source = "control socket";
-  spec.window.first_ns = WallClockNs();
-  Rule rule;
-  if (!BuildRule(spec, config_.sensor_id, &rule, &err)) return {"error " + err};
-  uint64_t sample_id = rule.sample_id;
-  std::string answer = pipeline_->OnPipeline([&](RuleSet& runtime) {
-    std::string why;
-    if (runtime.Find(rule.id)) return "error rule '" + rule.id + "' is already active";
-    if (!runtime.Add(std::move(rule), &why)) return "error " + why;
-    return std::string("ok");
+// Adds (like a TOML rule whose window starts now; its sample key is its id)
+// and ends of run-time rules, in order, in one trip to the packet thread.
+std::vector<std::string> Daemon::ChangeRules(const std::vector<std::vector<std::string>>& requests, size_t begin,
+                                             size_t end) {
+  struct Change {
+    bool add = false, done = false;
+    std::string id;
+    Rule rule;           // add
+    uint64_t value = 0;  // done: the sample ID added, or the packets of the rule ended
+    std::string answer;  // not done: the error
+  };
+  // Shared with the packet thread: a job that waited too long still runs later.
+  auto changes = std::make_shared<std::vector<Change>>(end - begin);
+  std::vector<std::string> early(end - begin), described(end - begin);  // io thread only
+  for (size_t k = 0; k < changes->size(); ++k) {
+    const std::vector<std::string>& f = requests[begin + k];
+    Change& c = (*changes)[k];
+    c.add = f[0] == "add";
+    if (!c.add) {
+      c.id = f[1];
+      continue;
+    }
+    RuleSpec spec;
+    std::string err;
+    spec.source = "control socket";
+    spec.window.first_ns = WallClockNs();
+    if (!ParseAddRequest(f, &spec, &err) || !BuildRule(spec, config_.sensor_id, &c.rule, &err)) {
+      early[k] = c.answer = "error " + err;
+      continue;
+    }
+    c.id = c.rule.id;
+    described[k] = "label " + spec.label + (spec.filter.empty() ? "" : ", filter " + spec.filter);
+  }
+  std::string active = pipeline_->OnPipeline([changes](RuleSet& runtime) {
+    for (Change& c : *changes) {
+      if (!c.answer.empty()) continue;
+      if (c.add && runtime.size() >= kMaxRuntimeRules) {
+        c.answer = "error " + std::to_string(kMaxRuntimeRules) + " run-time rules are active: end some first";
+      } else if (c.add && runtime.Find(c.id)) {
+        c.answer = "error rule '" + c.id + "' is already active";
+      } else if (c.add) {
+        c.value = c.rule.sample_id;
+        std::string why;
+        c.done = runtime.Add(std::move(c.rule), &why);
+        if (!c.done) c.answer = "error " + why;
+      } else if (const Rule* r = runtime.Find(c.id)) {
+        c.value = r->packets;
+        c.done = runtime.Remove(c.id);
+      } else {
+        c.answer = "error no active rule '" + c.id.substr(0, 80) + "'";
+      }
+    }
+    return std::to_string(runtime.size());
   });
-  if (answer != "ok") return {answer};
-  ++runtime_rules_;
+  std::vector<std::string> out;
+  if (active.rfind("error ", 0) == 0) {  // not run yet: *changes is the packet thread's now
+    for (const std::string& e : early) out.push_back(e.empty() ? active : e);
+    return out;
+  }
+  for (size_t k = 0; k < changes->size(); ++k) {
+    const Change& c = (*changes)[k];
+    if (!c.done) {
+      out.push_back(c.answer);
+    } else if (c.add) {
+      Log("run-time rule '" + c.id + "' added: " + described[k]);
+      out.insert(out.end(), {"sample_id=" + std::to_string(c.value), "ok"});
+    } else {
+      Log("run-time rule '" + c.id + "' ended after " + std::to_string(c.value) + " packets");
+      out.insert(out.end(), {"packets=" + std::to_string(c.value), "ok"});
+    }
+  }
+  runtime_rules_ = std::stoul(active);
   metrics_.SetRulesLoaded(file_rules_ + runtime_rules_);
-  Log("run-time rule '" + spec.id + "' added: label " + spec.label + (spec.filter.empty() ? "" : ", filter " + spec.filter));
-  return {"sample_id=" + std::to_string(sample_id), "ok"};
-}
-
-std::vector<std::string> Daemon::EndRule(const std::string& id) {
-  std::string answer = pipeline_->OnPipeline([&](RuleSet& runtime) {
-    const Rule* r = runtime.Find(id);
-    if (!r) return "error no active rule '" + id.substr(0, 80) + "'";
-    std::string packets = std::to_string(r->packets);
-    runtime.Remove(id);
-    return packets;
-  });
-  if (answer.rfind("error ", 0) == 0) return {answer};
-  --runtime_rules_;
-  metrics_.SetRulesLoaded(file_rules_ + runtime_rules_);
-  Log("run-time rule '" + id + "' ended after " + answer + " packets");
-  return {"packets=" + answer, "ok"};
+  // Ended rules free their memory, but glibc keeps freed heap pages: give
+  // them back each time the count halves (amortized: trimming walks the heap).
+  trim_mark_ = std::max(trim_mark_, runtime_rules_);
+  if (runtime_rules_ * 2 <= trim_mark_ && trim_mark_ > 0) {
+    malloc_trim(0);
+    trim_mark_ = runtime_rules_;
+  }
+  return out;
 }
 
 std::vector<std::string> SplitLines(const std::string& text) {

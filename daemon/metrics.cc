@@ -1,9 +1,11 @@
 #include "daemon/metrics.h"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include "daemon/http_endpoint.h"
 
 #include "version.h"
 
@@ -49,23 +51,19 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
 
 Metrics::~Metrics() = default;
 
-bool Metrics::Start(const std::string& listen, std::string* err) {
+bool Metrics::Start(const std::string& listen, const std::string& key, std::string* err) {
   if (listen.empty()) return true;
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(listen, 1);
-  } catch (const std::exception& e) {
-    *err = "metrics: cannot listen on " + listen + ": " + e.what();
-    return false;
+  endpoint_ = std::make_unique<HttpEndpoint>(
+      [registry = registry_] { return prometheus::TextSerializer().Serialize(registry->Collect()); });
+  std::string why;
+  if (!endpoint_->Start(listen, &why)) {
+    endpoint_.reset();
+    return *err = "metrics: " + key + " \"" + listen + "\": " + why, false;
   }
-  exposer_->RegisterCollectable(registry_);
   return true;
 }
 
-int Metrics::port() const {
-  if (!exposer_) return 0;
-  auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports[0];
-}
+int Metrics::port() const { return endpoint_ ? endpoint_->port() : 0; }
 
 void Metrics::Add(prometheus::Counter& c, uint64_t now, uint64_t* last) {
   if (now > *last) c.Increment(static_cast<double>(now - *last));

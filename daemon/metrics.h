@@ -1,6 +1,6 @@
-// Prometheus metrics through prometheus-cpp's exposer and registry. The
-// pipeline keeps plain counters and publishes them here periodically, so the
-// packet path pays nothing per packet.
+// Prometheus metrics: prometheus-cpp's registry, served in its text format by
+// daemon/http_endpoint.h. The pipeline keeps plain counters and publishes them
+// here periodically, so the packet path pays nothing per packet.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,6 @@
 
 namespace prometheus {
 class Counter;
-class Exposer;
 class Gauge;
 class Registry;
 template <typename T>
@@ -19,6 +18,8 @@ class Family;
 }  // namespace prometheus
 
 namespace pcapml {
+
+class HttpEndpoint;
 
 // Absolute values as the pipeline counts them.
 struct SourceCounts {
@@ -43,8 +44,9 @@ class Metrics {
  public:
   Metrics();
   ~Metrics();
-  // Serves /metrics on host:port (e.g. "127.0.0.1:9431"); "" serves nothing.
-  bool Start(const std::string& listen, std::string* err);
+  // Serves /metrics on ADDRESS:PORT (e.g. "127.0.0.1:9431"); "" serves
+  // nothing. key names where listen came from, for the error.
+  bool Start(const std::string& listen, const std::string& key, std::string* err);
   void Publish(const PipelineCounts& counts);
   void SetRulesLoaded(size_t n);
   void CountReload(bool ok);
@@ -57,7 +59,7 @@ class Metrics {
   void Add(prometheus::Counter& c, uint64_t now, uint64_t* last);
 
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<HttpEndpoint> endpoint_;
   prometheus::Family<prometheus::Counter>* received_;
   prometheus::Family<prometheus::Counter>* dropped_;
   prometheus::Family<prometheus::Counter>* reopened_;

@@ -38,7 +38,7 @@ LinkMatcher::LinkMatcher(uint16_t link_type, const std::vector<MatchRule>& rules
     } else {
       memcpy(l.text, r.comment.data(), r.comment.size());
     }
-    indexed[i] = {native_ ? r.expr : nullptr, r.window.first_ns, r.window.last_ns, r.window.bounded()};
+    indexed[i] = {native_ ? r.expr : nullptr, r.window.first_ns, r.window.last_ns, r.window.bounded(), !r.rule};
   }
   if (native_) index_.Build(indexed);
 }

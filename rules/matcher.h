@@ -34,7 +34,8 @@ struct MatchRule {
   const FilterExpr* expr = nullptr;  // evaluated natively when set
   BpfFilter* bpf = nullptr;          // null: the rule has no filter
   TimeWindow window;
-  // What a match answers:
+  // What a match answers (null: a removed rule keeping its place; the
+  // caller disables it, and it is never a candidate):
   Rule* rule = nullptr;
   uint64_t sample_id = 0;
   std::string_view comment;  // must outlive the matcher

@@ -141,7 +141,7 @@ bool RuleSet::Add(Rule rule, std::string* err) {
   rules_.push_back(e.rule.get());
   input_ok_.push_back(InputAllowed(*e.rule));
   entries_.push_back(std::move(e));
-  Rebuild();
+  if (!prepared_.empty()) AppendSegment();  // else Prepare builds: keeps loading n rules O(n)
   return true;
 }
 
@@ -149,19 +149,21 @@ bool RuleSet::Remove(std::string_view id) {
   auto it = by_id_.find(std::string(id));
   if (it == by_id_.end()) return false;
   size_t i = it->second;
-  FoldCounts();  // while matcher positions still match entries_
-  flows_.ForgetRule(entries_[i].serial);
-  entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(i));
-  rules_.erase(rules_.begin() + static_cast<ptrdiff_t>(i));
-  input_ok_.erase(input_ok_.begin() + static_cast<ptrdiff_t>(i));
-  by_id_.clear();
-  for (size_t j = 0; j < entries_.size(); ++j) by_id_[entries_[j].rule->id] = j;
-  Rebuild();
+  by_id_.erase(it);
+  // The entry keeps its place (disabled, never a candidate) so that no
+  // matcher needs rebuilding; Compact drops such entries once they are half.
+  Entry& e = entries_[i];
+  if (e.rule->sample == SampleMode::kFlow) flows_.ForgetRule(e.serial);
+  e = Entry{};
+  rules_[i] = nullptr;
+  input_ok_[i] = 0;
+  ++removed_;
+  if (removed_ * 2 > entries_.size()) Compact();
   return true;
 }
 
 bool RuleSet::Prepare(uint16_t link_type, std::string* err) {
-  if (MatcherFor(link_type)) return true;
+  if (TypeIndex(link_type) >= 0) return true;
   for (Entry& e : entries_) {
     std::string why;
     if (e.bpf && NeedsBpf(e.expr.get(), link_type) && !e.bpf->Prepare(link_type, &why)) {
@@ -171,49 +173,106 @@ bool RuleSet::Prepare(uint16_t link_type, std::string* err) {
     }
   }
   prepared_.push_back(link_type);
-  Rebuild();
+  RebuildAll();
   return true;
 }
 
-void RuleSet::FoldCounts() {
-  for (const auto& m : matchers_) {
-    indexed_before_ += m->indexed_packets(), linear_before_ += m->linear_packets();
-    // Add has appended entries_ the matcher does not know yet.
-    for (size_t i = 0; i < std::min(entries_.size(), m->size()); ++i) entries_[i].folded_packets += m->packets(i);
-  }
-  matchers_.clear();
-  last_ = nullptr;
-}
-
-void RuleSet::Rebuild() {
-  FoldCounts();
-  if (prepared_.empty()) return;  // nothing to build: keeps loading n rules O(n)
+RuleSet::Segment RuleSet::BuildSegment(uint32_t begin, uint32_t end) const {
   std::vector<MatchRule> rules;
-  rules.reserve(entries_.size());
-  for (const Entry& e : entries_) {
+  rules.reserve(end - begin);
+  for (uint32_t i = begin; i < end; ++i) {
+    const Entry& e = entries_[i];
+    if (!e.rule) {
+      rules.emplace_back();  // removed: no rule
+      continue;
+    }
     const Rule& r = *e.rule;
     rules.push_back({e.expr.get(), e.bpf.get(), r.window, e.rule.get(), r.sample_id, r.comment,
                      static_cast<uint8_t>(r.sample)});
   }
-  for (uint16_t lt : prepared_) matchers_.push_back(std::make_unique<LinkMatcher>(lt, rules));
+  Segment s{begin, end, {}};
+  for (uint16_t lt : prepared_) s.matchers.push_back(std::make_unique<LinkMatcher>(lt, rules));
+  return s;
+}
+
+void RuleSet::AppendSegment() {
+  auto end = static_cast<uint32_t>(entries_.size()), begin = end - 1;
+  while (!segments_.empty() && segments_.back().end - segments_.back().begin <= end - begin) {
+    begin = segments_.back().begin;
+    Fold(segments_.back());
+    segments_.pop_back();
+  }
+  segments_.push_back(BuildSegment(begin, end));
+}
+
+// Moves a segment's counts into entries_ before its matchers go.
+void RuleSet::Fold(const Segment& s) {
+  for (const auto& m : s.matchers) {
+    indexed_before_ += m->indexed_packets(), linear_before_ += m->linear_packets();
+    for (size_t j = 0; j < m->size(); ++j) entries_[s.begin + j].folded_packets += m->packets(j);
+  }
+}
+
+void RuleSet::RebuildAll() {
+  for (const Segment& s : segments_) Fold(s);
+  segments_.clear();
+  if (!prepared_.empty() && !entries_.empty())
+    segments_.push_back(BuildSegment(0, static_cast<uint32_t>(entries_.size())));
+}
+
+// Drops removed entries (positions change) into fresh containers, so the
+// memory of many removed rules goes back to the allocator.
+void RuleSet::Compact() {
+  for (const Segment& s : segments_) Fold(s);
+  segments_.clear();
+  std::vector<Entry> entries;
+  std::vector<Rule*> rules;
+  std::vector<char> ok;
+  entries.reserve(entries_.size() - removed_);
+  rules.reserve(entries.capacity());
+  ok.reserve(entries.capacity());
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (!entries_[i].rule) continue;
+    rules.push_back(entries_[i].rule.get());
+    ok.push_back(input_ok_[i]);
+    entries.push_back(std::move(entries_[i]));
+  }
+  entries_ = std::move(entries);
+  rules_ = std::move(rules);
+  input_ok_ = std::move(ok);
+  from_ok_ = {};
+  removed_ = 0;
+  by_id_ = {};
+  by_id_.reserve(entries_.size());
+  for (size_t i = 0; i < entries_.size(); ++i) by_id_.emplace(entries_[i].rule->id, i);
+  RebuildAll();
 }
 
 void RuleSet::SyncPackets(size_t i) const {
   uint64_t n = entries_[i].folded_packets;
-  for (const auto& m : matchers_) n += m->packets(i);
+  auto s = std::upper_bound(segments_.begin(), segments_.end(), i,
+                            [](size_t pos, const Segment& seg) { return pos < seg.end; });
+  if (s != segments_.end())
+    for (const auto& m : s->matchers) n += m->packets(i - s->begin);
   rules_[i]->packets = n;
 }
 
 const Rule& RuleSet::rule(size_t i) const {
-  SyncPackets(i);
-  return *rules_[i];
+  size_t at = i;
+  for (size_t seen = 0, j = 0; removed_ && j < entries_.size(); ++j)  // skip removed entries
+    if (rules_[j] && seen++ == i) {
+      at = j;
+      break;
+    }
+  SyncPackets(at);
+  return *rules_[at];
 }
 
-LinkMatcher* RuleSet::MatcherFor(uint16_t link_type) {
-  if (last_ && last_->link_type() == link_type) return last_;
-  for (auto& m : matchers_)
-    if (m->link_type() == link_type) return last_ = m.get();
-  return nullptr;
+int RuleSet::TypeIndex(uint16_t link_type) {
+  if (last_type_ >= 0 && last_link_ == link_type) return last_type_;
+  for (size_t t = 0; t < prepared_.size(); ++t)
+    if (prepared_[t] == link_type) return last_link_ = link_type, last_type_ = static_cast<int>(t);
+  return -1;
 }
 
 bool RuleSet::InputAllowed(const Rule& rule) const {
@@ -228,7 +287,7 @@ bool RuleSet::InputAllowed(const Rule& rule) const {
 
 void RuleSet::SetInput(const std::string& path) {
   input_ = path;
-  for (size_t i = 0; i < entries_.size(); ++i) input_ok_[i] = InputAllowed(*entries_[i].rule);
+  for (size_t i = 0; i < entries_.size(); ++i) input_ok_[i] = rules_[i] && InputAllowed(*rules_[i]);
 }
 
 const Rule* RuleSet::Find(std::string_view id) const {
@@ -253,15 +312,19 @@ Verdict RuleSet::ClassifyFrom(size_t first, uint16_t link_type, int64_t ts_ns, c
 
 Verdict RuleSet::ClassifyWith(const char* enabled, uint16_t link_type, int64_t ts_ns, const uint8_t* data,
                               uint32_t caplen, uint32_t orig_len) {
-  LinkMatcher* m = MatcherFor(link_type);
-  if (!m) return {};
-  LinkMatcher::Label* l = m->Match(ts_ns, data, caplen, orig_len, enabled);
-  if (!l) return {};
-  Verdict v{l->rule, l->sample_id, l->comment()};
-  auto mode = static_cast<SampleMode>(l->sample_mode);
-  if (mode == SampleMode::kFlow) FlowSample(entries_[l->index], link_type, ts_ns, data, caplen, &v);
-  if (mode == SampleMode::kWindow) WindowSampleOf(entries_[l->index], ts_ns, &v);
-  return v;
+  int t = TypeIndex(link_type);
+  if (t < 0) return {};
+  for (Segment& s : segments_) {
+    LinkMatcher::Label* l = s.matchers[static_cast<size_t>(t)]->Match(ts_ns, data, caplen, orig_len, enabled + s.begin);
+    if (!l) continue;
+    Verdict v{l->rule, l->sample_id, l->comment()};
+    Entry& e = entries_[s.begin + l->index];
+    auto mode = static_cast<SampleMode>(l->sample_mode);
+    if (mode == SampleMode::kFlow) FlowSample(e, link_type, ts_ns, data, caplen, &v);
+    if (mode == SampleMode::kWindow) WindowSampleOf(e, ts_ns, &v);
+    return v;
+  }
+  return {};
 }
 
 void RuleSet::FlowSample(Entry& e, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
@@ -300,8 +363,9 @@ void RuleSet::WindowSampleOf(Entry& e, int64_t ts_ns, Verdict* v) {
 
 RuleSetStats RuleSet::stats() const {
   RuleSetStats s{indexed_before_, linear_before_, {}, 0};
-  for (const auto& m : matchers_)
-    s.indexed_packets += m->indexed_packets(), s.linear_packets += m->linear_packets();
+  for (const Segment& seg : segments_)
+    for (const auto& m : seg.matchers)
+      s.indexed_packets += m->indexed_packets(), s.linear_packets += m->linear_packets();
   s.flows = flows_.stats();
   s.window_samples = windows_seen_.size();
   return s;
@@ -309,7 +373,8 @@ RuleSetStats RuleSet::stats() const {
 
 size_t RuleSet::index_bytes() const {
   size_t n = 0;
-  for (const auto& m : matchers_) n += m->index().bytes();
+  for (const Segment& s : segments_)
+    for (const auto& m : s.matchers) n += m->index().bytes();
   return n;
 }
 

@@ -113,6 +113,8 @@ class RuleSet {
 
   // Removes a rule; its flows end. Verdicts and Rule pointers from before
   // are invalid afterwards. False if no rule has this id.
+  // Add and Remove cost O(log n) rules rebuilt (amortized), not O(n): see
+  // Segment below.
   bool Remove(std::string_view id);
 
   // Compiles every filter for link_type and builds its indexes; the error
@@ -132,9 +134,20 @@ class RuleSet {
   Verdict ClassifyFrom(size_t first, uint16_t link_type, int64_t ts_ns, const uint8_t* data,
                        uint32_t caplen, uint32_t orig_len);
 
-  size_t size() const { return entries_.size(); }
+  size_t size() const { return entries_.size() - removed_; }
+  // The i-th rule in order: O(1), or O(n) after Remove until the set
+  // compacts itself (ForEachRule visits them all in O(n)).
   const Rule& rule(size_t i) const;
   const Rule* Find(std::string_view id) const;
+  // Calls fn(const Rule&) for every rule, in order.
+  template <typename Fn>
+  void ForEachRule(Fn&& fn) const {
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (!rules_[i]) continue;
+      SyncPackets(i);
+      fn(*rules_[i]);
+    }
+  }
   RuleSetStats stats() const;
   // Memory held by the indexes of every prepared link type (bytes).
   size_t index_bytes() const;
@@ -146,7 +159,7 @@ class RuleSet {
     std::string comment;
   };
   struct Entry {
-    std::unique_ptr<Rule> rule;
+    std::unique_ptr<Rule> rule;        // null: removed (the entry keeps its place until Compact)
     std::unique_ptr<BpfFilter> bpf;    // null: no filter
     std::unique_ptr<FilterExpr> expr;  // null: outside the subset libpcap-free evaluation knows
     uint32_t serial = 0;               // stable across Add/Remove: keys flows
@@ -154,9 +167,24 @@ class RuleSet {
     WindowSample window;
   };
 
-  LinkMatcher* MatcherFor(uint16_t link_type);
-  void Rebuild();
-  void FoldCounts();
+  // The matchers of entries_[begin, end), one per prepared_ link type (same
+  // order); together the segments cover entries_ in order, so the first
+  // segment with a match holds the first matching rule. Each added rule gets
+  // a segment of its own, merged with the last ones while they are not
+  // larger (a binary counter: sizes are distinct powers of two). So an add
+  // rebuilds O(log n) rules amortized, not all n, and a packet tries at most
+  // log2(n) + 1 segments; a set loaded whole and then prepared has one.
+  struct Segment {
+    uint32_t begin = 0, end = 0;
+    std::vector<std::unique_ptr<LinkMatcher>> matchers;
+  };
+
+  int TypeIndex(uint16_t link_type);
+  Segment BuildSegment(uint32_t begin, uint32_t end) const;
+  void AppendSegment();
+  void Fold(const Segment& s);
+  void RebuildAll();
+  void Compact();
   void SyncPackets(size_t i) const;
   bool InputAllowed(const Rule& rule) const;
   void FlowSample(Entry& e, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
@@ -167,13 +195,15 @@ class RuleSet {
 
   std::vector<Entry> entries_;
   std::vector<Rule*> rules_;  // entries_[i].rule, compact for the per-packet path
+  size_t removed_ = 0;        // entries_ without a rule; Compact drops them once they are half
   std::unordered_map<std::string, size_t> by_id_;
-  std::vector<char> input_ok_;
+  std::vector<char> input_ok_;  // 0 for removed entries too
   std::vector<char> from_ok_;  // ClassifyFrom's input_ok_
   std::string input_;
   std::vector<uint16_t> prepared_;
-  std::vector<std::unique_ptr<LinkMatcher>> matchers_;
-  LinkMatcher* last_ = nullptr;
+  std::vector<Segment> segments_;  // empty until a link type is prepared
+  int last_type_ = -1;             // TypeIndex's last answer, for last_link_
+  uint16_t last_link_ = 0;
   uint64_t indexed_before_ = 0, linear_before_ = 0;  // counts of matchers rebuilt since
   uint32_t next_serial_ = 0;
   FlowTable flows_;

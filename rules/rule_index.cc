@@ -145,6 +145,7 @@ void RuleIndex::Build(const std::vector<IndexedRule>& rules) {
   for (uint32_t i = 0; i < rules.size(); ++i) {
     const IndexedRule& r = rules[i];
     keys.clear();
+    if (r.removed) continue;
     if (r.expr && Keys(*r.expr, r.expr->root, &keys)) {
       for (const IndexKey& k : keys) {
         std::vector<uint32_t>& b = buckets[k];

@@ -21,6 +21,7 @@ struct IndexedRule {
   const FilterExpr* expr = nullptr;   // null: the rule runs BPF or has no filter
   int64_t first_ns = 0, last_ns = 0;  // its time window, inclusive
   bool bounded = false;               // the window excludes some time
+  bool removed = false;               // never a candidate (a removed rule keeping its place)
 };
 
 // Rules whose windows contain a given time, by stabbing query over windows

@@ -241,55 +241,6 @@ def test_control_socket_run_time_rules(tmp_path, veth):
     assert not os.path.exists(sock)
 
 
-def test_control_socket_limits_connections_and_rules(tmp_path, veth):
-    """At most 64 connections at once and 10,000 active run-time rules: a client
-    cannot make the daemon hold more."""
-    rules = tmp_path / "rules.csv"
-    rules.write_text("BPF:udp,file-rule\n")
-    sock, out = tmp_path / "ctl.sock", tmp_path / "out"
-    d = Daemon(write_config(tmp_path / "d.toml", [{"interface": veth.outside}], [rules], out, control=sock))
-    d.wait_for("ready")
-    idle = []
-    for _ in range(64):
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(str(sock))
-        idle.append(s)
-    with socket.socket(socket.AF_UNIX) as s:
-        s.connect(str(sock))
-        s.settimeout(5)
-        assert s.recv(200) == b"error too many control connections (64 open)\n"
-        assert s.recv(200) == b""  # and closed
-    for s in idle:
-        s.close()
-    deadline = time.time() + 10  # the daemon sees the 64 closes in its own time
-    while "written=" not in (status := ctl(sock, "status", check=False)).stdout and time.time() < deadline:
-        time.sleep(0.1)
-    assert "written=" in status.stdout, status.stderr
-    # 10,000 rules in one pipelined connection, then one more is refused.
-    with socket.socket(socket.AF_UNIX) as s:
-        s.connect(str(sock))
-        s.settimeout(60)
-        reader = s.makefile("rb")
-        n = 10000
-        started = time.monotonic()
-        s.sendall(b"".join(b"add\tid=r%d\tlabel=x\n" % i for i in range(n)))
-        oks = 0
-        while oks < n:
-            line = reader.readline()
-            assert line and not line.startswith(b"error"), line
-            oks += line == b"ok\n"
-        # Each request wakes the packet thread: waiting for its 50 ms poll
-        # timeout instead would take 500 s here (about 9 s measured).
-        assert time.monotonic() - started < 200
-        s.sendall(b"add\tid=one-more\tlabel=x\n")
-        assert reader.readline() == b"error 10000 run-time rules are active: end some first\n"
-        s.sendall(b"end\tr0\nadd\tid=one-more\tlabel=x\n")
-        assert reader.readline().startswith(b"packets=") and reader.readline() == b"ok\n"
-        assert reader.readline().startswith(b"sample_id=") and reader.readline() == b"ok\n"
-    assert "runtime_rules=10000" in ctl(sock, "status").stdout
-    assert d.stop() == 0
-
-
 def test_systemd_unit_verifies_and_is_hardened(tmp_path):
     unit = open(os.path.join(os.path.dirname(BIN), "systemd", "pcapml.service")).read()
     unit = re.sub(r"ExecStart=\S+", f"ExecStart={BIN}", unit)
