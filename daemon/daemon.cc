@@ -104,6 +104,7 @@ class Daemon {
     });
     if (!metrics_.Start(config_.metrics_listen, config_.metrics_listen_key, &err) || !pipeline_->Open(&err))
       return Fail(err);
+    metrics_.SetRotateSeconds(config_.output.rotate_seconds);
     if (!Prepare(rules.get(), &err)) return Fail(err);
     if (!DropPrivileges(config_, &err)) return Fail(err);
     RecoverEarlierFiles();

@@ -49,9 +49,12 @@ class Metrics {
   bool Start(const std::string& listen, const std::string& key, std::string* err);
   void Publish(const PipelineCounts& counts);
   void SetRulesLoaded(size_t n);
+  // Counts the reload and sets pcapml_config_last_reload_successful.
   void CountReload(bool ok);
   // .partial files of an earlier run completed at start.
   void CountRecovered(uint64_t files);
+  // The rotation period (0: none), for alerts on files that stop completing.
+  void SetRotateSeconds(int64_t seconds);
   // The port actually bound (for listen ports of 0).
   int port() const;
 
@@ -65,7 +68,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* reopened_;
   prometheus::Family<prometheus::Counter>* plugin_packets_;
   prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *reload_ok_, *reload_fail_, *recovered_;
-  prometheus::Gauge* rules_;
+  prometheus::Gauge *rules_, *last_reload_ok_, *last_completed_, *rotate_seconds_;
   std::map<std::string, uint64_t> last_;  // last published value per series
 };
 
