@@ -63,6 +63,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Help("Unix time when the last output file was completed (the daemon's start until one is)")
                          .Register(*registry_).Add({});
   SetToNow(last_completed_);
+  files_removed_ = &BuildCounter().Name("pcapml_output_files_removed_total")
+                       .Help("Completed files removed to keep [output] max_files and max_bytes")
+                       .Register(*registry_).Add({});
+  bytes_kept_ = &BuildGauge().Name("pcapml_output_bytes_kept")
+                     .Help("Bytes of completed files in the output directory (what max_bytes bounds)")
+                     .Register(*registry_).Add({});
+  max_bytes_ = &BuildGauge().Name("pcapml_output_max_bytes")
+                    .Help("[output] max_bytes, the disk budget (0: none)").Register(*registry_).Add({});
+  fs_free_ = &BuildGauge().Name("pcapml_output_filesystem_free_bytes")
+                  .Help("Free bytes of the output directory's file system").Register(*registry_).Add({});
+  fs_size_ = &BuildGauge().Name("pcapml_output_filesystem_size_bytes")
+                  .Help("Size of the output directory's file system").Register(*registry_).Add({});
   rotate_seconds_ = &BuildGauge().Name("pcapml_output_rotate_seconds")
                          .Help("[output] rotate_seconds: a file completes at least this often (0: no time rotation)")
                          .Register(*registry_).Add({});
@@ -109,6 +121,8 @@ void Metrics::Publish(const PipelineCounts& n) {
   Add(*bytes_, n.bytes_written, &last_["bytes"]);
   if (n.files_completed > last_["files"]) SetToNow(last_completed_);
   Add(*files_, n.files_completed, &last_["files"]);
+  Add(*files_removed_, n.files_removed, &last_["removed"]);
+  bytes_kept_->Set(static_cast<double>(n.bytes_kept));
 }
 
 void Metrics::SetRulesLoaded(size_t n) { rules_->Set(static_cast<double>(n)); }
@@ -121,5 +135,12 @@ void Metrics::CountReload(bool ok) {
 }
 
 void Metrics::SetRotateSeconds(int64_t seconds) { rotate_seconds_->Set(static_cast<double>(seconds)); }
+
+void Metrics::SetMaxBytes(uint64_t bytes) { max_bytes_->Set(static_cast<double>(bytes)); }
+
+void Metrics::SetFileSystem(uint64_t free_bytes, uint64_t size_bytes) {
+  fs_free_->Set(static_cast<double>(free_bytes));
+  fs_size_->Set(static_cast<double>(size_bytes));
+}
 
 }  // namespace pcapml

@@ -84,13 +84,14 @@ def test_metric_names_exist_in_a_real_scrape_and_the_alert_gauges_work(tmp_path)
     cfg = write_config(tmp_path / "d.toml", [{"file": os.path.join(SAMPLE, "trace.pcap"), "pace": "recorded",
                                               "speed": 2.0},
                                              {"interface": "lo", "filter": "udp port 9"}],
-                       [rules], out, port=port, output_extra="rotate_packets = 10\nrotate_seconds = 3600",
+                       [rules], out, port=port,
+                       output_extra='rotate_packets = 10\nrotate_seconds = 3600\nmax_bytes = "20KiB"',
                        top=f'[[plugin]]\nname = "flow_position"\npath = "{plugin}"\n')
     d = Daemon(cfg)
     try:
         d.wait_for("ready")
         deadline = time.time() + 20
-        while len(completed_files(out)) < 5:
+        while metric(scrape(port), "pcapml_files_completed_total") < 5:  # 52 packets: the sixth file stays open
             assert time.time() < deadline, d.lines
             time.sleep(0.05)
         time.sleep(0.3)  # the counters are published every 100 ms
@@ -105,7 +106,13 @@ def test_metric_names_exist_in_a_real_scrape_and_the_alert_gauges_work(tmp_path)
         # Set when a file completes (the daemon's start until then): not before the last one was written.
         last_written = max(os.stat(f).st_mtime for f in completed_files(out))
         assert last_written <= metric(text, "pcapml_files_completed_last_timestamp_seconds") <= time.time()
-        assert metric(text, "pcapml_files_completed_total") >= 5
+        assert metric(text, "pcapml_files_completed_total") == 5
+        # The disk: files of about 8 KiB under a 20 KiB budget, with room for one more.
+        kept = [os.path.getsize(f) for f in completed_files(out)]
+        assert metric(text, "pcapml_output_bytes_kept") == sum(kept)
+        assert metric(text, "pcapml_output_files_removed_total") == 5 - len(kept) >= 3
+        assert sum(kept) + kept[-1] <= 20 * 1024 == metric(text, "pcapml_output_max_bytes")
+        assert 0 < metric(text, "pcapml_output_filesystem_free_bytes") < metric(text, "pcapml_output_filesystem_size_bytes")
         # A broken rules file on SIGHUP: 0 until a reload works again.
         rules.write_text(good + "[[rule]]\nid = \"bad\"\nlabel = \"x\"\nfilter = \"not a filter (\"\n")
         d.proc.send_signal(1)
