@@ -4,7 +4,8 @@
 # replays config/sample/trace.pcap at its recorded pace, labels every packet
 # with config/sample/metadata.csv and writes rotating labeled pcapng files to
 # out/daemon/. While it runs, the metrics are scraped once; at the end the
-# summary of what was written is printed. Finishes by itself (~3 s).
+# summary of what was written is printed and its labels over time drawn in
+# out/timeline.svg. Finishes by itself (~3 s).
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/deps.sh
@@ -36,9 +37,7 @@ echo
 echo "== completed files"
 ls -l out/daemon
 echo
-echo "== pcapml summary of what the daemon wrote"
-printf '%-20s %8s %8s\n' label packets bytes
-for f in out/daemon/*.pcapng; do $pcapml summary -M "$f" --csv | tail -n +2 | grep -v '^TOTAL'; done |
-  awk -F, '{p[$1]+=$3; b[$1]+=$4} END {for (l in p) printf "%-20s %8d %8d\n", l, p[l], b[l]}' | sort
+echo "== pcapml summary of what the daemon wrote (labels over time: out/timeline.svg)"
+$pcapml summary -M out/daemon/*.pcapng --timeline out/timeline.svg -L config/sample/metadata.csv
 echo
 echo "results: out/daemon/ (tshark -r FILE -T fields -e frame.time_epoch -e frame.comment shows the labels)"

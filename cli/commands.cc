@@ -45,6 +45,7 @@ void PrintUsage(FILE* out) {
           "  pcapml -M labeled.pcapng -O output_dir/                 split to pcaps + metadata.csv\n"
           "  pcapml -M labeled.pcapng -s -W sorted.pcapng            sort by sampleID, then time\n"
           "  pcapml -M labeled.pcapng -p -W plain.pcap               strip labels\n"
+          "  pcapml -M a.pcapng b.pcapng -W merged.pcapng            merge in time order\n"
           "  pcapml -M labeled.pcapng                                summary\n\n"
           "exit status: 0 success, 1 the job failed, 2 bad command line\n");
 }
@@ -61,6 +62,7 @@ std::string SeedCommand(Args* args) {
   if (Has(*args, "-O")) return "split";
   if (Has(*args, "-s")) return drop("-s"), "sort";
   if (Has(*args, "-p")) return drop("-p"), "strip";
+  if (Has(*args, "-W")) return "merge";
   return "summary";
 }
 
@@ -83,6 +85,7 @@ const std::vector<Tool>& Tools() {
       {"split", "write one pcap per sample plus metadata.csv (-M in -O dir/)", RunSplit},
       {"sort", "sort by sampleID, then time, within a memory budget (-M in -s -W out)", RunSort},
       {"strip", "write the packets without labels, as pcap or pcapng (-M in -p -W out)", RunStrip},
+      {"merge", "merge pcap/pcapng files in time order, labels and interfaces kept (-W out in...)", RunMerge},
       {"plugins", "load plugin libraries with every check and describe them and their settings", RunPlugins},
   };
   return kTools;

@@ -37,6 +37,7 @@ int RunLabel(const Args& args);
 int RunSplit(const Args& args);
 int RunSort(const Args& args);
 int RunStrip(const Args& args);
+int RunMerge(const Args& args);
 int RunDaemonCommand(const Args& args);
 int RunCtl(const Args& args);
 int RunPlugins(const Args& args);

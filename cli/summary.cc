@@ -1,5 +1,7 @@
 // pcapml summary: per label, the number of samples, packets, captured bytes
-// and the first and last timestamp.
+// and the first and last timestamp, over one or more files (a daemon's
+// rotated files count as one capture). --json gives the same numbers to
+// scripts; --timeline draws packets/s per label over time (daemon/timeline.h).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cinttypes>
@@ -9,9 +11,13 @@
 #include <unordered_set>
 
 #include "base/csv.h"
+#include "base/json.h"
 #include "base/progress.h"
 #include "base/units.h"
+#include "classify/rule_files.h"
 #include "cli/commands.h"
+#include "cli/timeline.h"
+#include "pcapio/output_file.h"
 #include "pcapio/reader.h"
 #include "rules/label.h"
 
@@ -21,6 +27,7 @@ namespace {
 constexpr std::string_view kUnlabeled = "<unlabeled>";
 
 struct LabelStats {
+  uint32_t series = 0;  // the timeline's index of this label
   std::unordered_set<uint64_t> samples;
   uint64_t packets = 0;
   uint64_t bytes = 0;
@@ -35,6 +42,9 @@ struct StringHash {
 
 class SummaryTable {
  public:
+  // With a timeline, every packet with a timestamp is counted in it too.
+  explicit SummaryTable(Timeline* timeline) : timeline_(timeline) {}
+
   void Add(const Packet& p) {
     // Consecutive packets usually carry the same comment: skip the parse.
     if (current_ == nullptr || p.comment != last_comment_) Switch(p.comment);
@@ -44,6 +54,7 @@ class SummaryTable {
     if (p.has_timestamp) {
       s.first = std::min(s.first, p.ts_ns);
       s.last = std::max(s.last, p.ts_ns);
+      if (timeline_) timeline_->Add(p.ts_ns, s.series);
     }
   }
 
@@ -61,7 +72,10 @@ class SummaryTable {
     bool labeled = ParseLabel(comment, &label);
     std::string_view name = labeled ? label.label : kUnlabeled;
     auto it = by_label_.find(name);
-    if (it == by_label_.end()) it = by_label_.emplace(std::string(name), LabelStats()).first;
+    if (it == by_label_.end()) {
+      it = by_label_.emplace(std::string(name), LabelStats()).first;
+      it->second.series = static_cast<uint32_t>(by_label_.size() - 1);
+    }
     current_ = &it->second;
     if (labeled) current_->samples.insert(label.sample_id);
   }
@@ -69,6 +83,13 @@ class SummaryTable {
   std::unordered_map<std::string, LabelStats, StringHash, std::equal_to<>> by_label_;
   std::string last_comment_;
   LabelStats* current_ = nullptr;
+  Timeline* timeline_;
+};
+
+struct SummaryOptions {
+  std::vector<std::string> inputs, rules;
+  std::string timeline;
+  bool csv = false, json = false;
 };
 
 std::string Time(int64_t ns, bool valid) { return valid ? FormatUtcNs(ns) : "-"; }
@@ -110,35 +131,129 @@ void PrintCsv(const SummaryTable& table) {
         stdout);
 }
 
+std::string JsonTime(int64_t ns, bool valid) { return valid ? JsonString(FormatUtcNs(ns)) : "null"; }
+
+std::string JsonStats(size_t samples, const LabelStats& s) {
+  bool timed = s.first <= s.last;
+  return "{\"samples\": " + std::to_string(samples) + ", \"packets\": " + std::to_string(s.packets) +
+         ", \"bytes\": " + std::to_string(s.bytes) + ", \"first\": " + JsonTime(s.first, timed) +
+         ", \"last\": " + JsonTime(s.last, timed) + ", \"first_ns\": " +
+         (timed ? std::to_string(s.first) : "null") + ", \"last_ns\": " + (timed ? std::to_string(s.last) : "null") +
+         "}";
+}
+
+// {"files": [...], "labels": {label: {...}}, "total": {...}[, "timeline": {...}]}
+void PrintJson(const SummaryOptions& o, const SummaryTable& table, const std::string& timeline) {
+  std::string j = "{\"files\": [";
+  for (size_t i = 0; i < o.inputs.size(); ++i) j += (i ? ", " : "") + JsonString(o.inputs[i]);
+  j += "],\n \"labels\": {";
+  LabelStats total;
+  size_t total_samples = 0, i = 0;
+  for (const auto& [name, s] : table.Sorted()) {
+    j += (i++ ? ",\n  " : "\n  ") + JsonString(name) + ": " + JsonStats(s->samples.size(), *s);
+    total_samples += s->samples.size();
+    total.packets += s->packets;
+    total.bytes += s->bytes;
+    total.first = std::min(total.first, s->first);
+    total.last = std::max(total.last, s->last);
+  }
+  j += "},\n \"total\": " + JsonStats(total_samples, total);
+  if (!timeline.empty()) j += ",\n \"timeline\": " + timeline;
+  fputs((j + "}\n").c_str(), stdout);
+}
+
+// Each rule's time window, in file order, for the chart's lanes.
+bool LoadWindows(const std::vector<std::string>& files, std::vector<RuleWindowSpan>* out, std::string* err) {
+  if (files.empty()) return true;
+  RuleSet rules;
+  if (!LoadRules(files, "", &rules, err)) return false;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const Rule& r = rules.rule(i);
+    std::string label = r.plugin.empty() ? r.metadata.substr(0, r.metadata.find(',')) : "plugin " + r.plugin;
+    out->push_back({r.id, label, r.window.first_ns, r.window.last_ns});
+  }
+  return true;
+}
+
+// Draws the timeline into o.timeline (written whole or not at all) and
+// returns its JSON object.
+bool WriteTimeline(const SummaryOptions& o, const SummaryTable& table, const Timeline& timeline,
+                   std::string* json, std::string* err) {
+  std::vector<RuleWindowSpan> windows;
+  if (!LoadWindows(o.rules, &windows, err)) return false;
+  std::vector<TimelineSeries> series;
+  uint64_t packets = 0;
+  for (const auto& [name, s] : table.Sorted()) {
+    if (name != kUnlabeled) series.push_back({std::string(name), s->series, s->packets, false});
+    packets += s->packets;
+  }
+  for (const auto& [name, s] : table.Sorted())
+    if (name == kUnlabeled) series.push_back({std::string(name), s->series, s->packets, true});
+  // At most 400 bins, fewer for few packets (about 4 a bin), so a sparse
+  // capture is not drawn as a comb of single packets.
+  Timeline::View view = timeline.Render(series.size(), std::clamp<uint64_t>(packets / 4, 20, 400));
+  std::string subtitle = std::to_string(packets) + " packets in " + std::to_string(o.inputs.size()) +
+                         (o.inputs.size() == 1 ? " file" : " files");
+  if (view.bins)
+    subtitle += ", " + FormatUtcNs(view.start_ns).substr(0, 23) + "Z to " +
+                FormatUtcNs(view.end_ns()).substr(0, 23) + "Z, bins of " + Timeline::WidthName(view.bin_ns);
+  OutputFile out;
+  if (!out.Open(o.timeline, err)) return false;
+  std::string svg = TimelineSvg(view, series, windows, subtitle);
+  out.Append(svg.data(), svg.size());
+  if (!out.Commit(err)) return false;
+  *json = TimelineJson(view, series, windows);
+  return true;
+}
+
 }  // namespace
 
 int RunSummary(const Args& args) {
-  CLI::App app("Counts samples, packets, captured bytes and the time span per label of a pcap "
-               "or pcapng file. Packets without a pcapml label count as <unlabeled>.",
+  CLI::App app("Counts samples, packets, captured bytes and the time span per label of pcap "
+               "or pcapng files, taken together (a sample seen in two files counts once). Packets "
+               "without a pcapml label count as <unlabeled>.",
                "summary");
-  std::string input;
-  bool csv = false;
-  app.add_option("-M,--input,input", input, "pcap or pcapng file to read ('-' for stdin)")->required();
-  app.add_flag("--csv", csv, "print label,samples,packets,bytes as CSV with a final TOTAL row");
+  SummaryOptions o;
+  app.add_option("-M,--input,input", o.inputs, "pcap or pcapng files to read ('-' for stdin)")->required();
+  app.add_flag("--csv", o.csv, "print label,samples,packets,bytes as CSV with a final TOTAL row");
+  app.add_flag("--json", o.json, "print the same numbers (and the timeline's) as JSON");
+  app.add_option("--timeline", o.timeline,
+                 "draw packets/s per label over time, unlabeled share and gaps, as an SVG file");
+  app.add_option("-L,--rules", o.rules, "rules files (TOML or legacy) whose time windows --timeline draws");
   bool stats = false;
   app.add_flag("--stats", stats, "accepted like on every command; summary always prints its counts");
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
-
-  PacketReader reader;
-  std::string err;
-  if (!reader.Open(input, &err)) return Fail(err);
-  SummaryTable table;
-  Progress progress("summary " + input);
-  Packet p;
-  uint64_t n = 0;
-  PacketReader::Status st;
-  while ((st = reader.Next(&p, &err)) == PacketReader::Status::kPacket) {
-    table.Add(p);
-    progress.Update(reader.position(), reader.file_size(), ++n);
+  if (o.csv && o.json) {
+    fprintf(stderr, "pcapml summary: --csv and --json exclude each other (see pcapml help summary)\n");
+    return kExitUsage;
   }
-  progress.Done();
-  if (st == PacketReader::Status::kError) return Fail(err);
-  csv ? PrintCsv(table) : PrintText(table);
+  if (!o.rules.empty() && o.timeline.empty()) {
+    fprintf(stderr, "pcapml summary: -L draws rule windows on the --timeline (see pcapml help summary)\n");
+    return kExitUsage;
+  }
+
+  std::string err;
+  Timeline timeline;
+  SummaryTable table(o.timeline.empty() ? nullptr : &timeline);
+  uint64_t n = 0;
+  for (const std::string& input : o.inputs) {
+    PacketReader reader;
+    if (!reader.Open(input, &err)) return Fail(err);
+    Progress progress("summary " + input);
+    Packet p;
+    PacketReader::Status st;
+    while ((st = reader.Next(&p, &err)) == PacketReader::Status::kPacket) {
+      table.Add(p);
+      progress.Update(reader.position(), reader.file_size(), ++n);
+    }
+    progress.Done();
+    if (st == PacketReader::Status::kError) return Fail(err);
+  }
+  std::string timeline_json;
+  if (!o.timeline.empty() && !WriteTimeline(o, table, timeline, &timeline_json, &err)) return Fail(err);
+  if (o.json) PrintJson(o, table, timeline_json);
+  else if (o.csv) PrintCsv(table);
+  else PrintText(table);
   return kExitOk;
 }
 

@@ -176,8 +176,10 @@ bool ReadOutput(const toml::table& t, DaemonConfig* c, std::string* err) {
   if (!r.String("directory", &o.directory) || !r.String("prefix", &o.prefix) ||
       !r.Bytes("rotate_bytes", &o.rotate_bytes) || !r.Seconds("rotate_seconds", &o.rotate_seconds) ||
       !r.Bytes("rotate_packets", &o.rotate_packets) || !r.Count("max_files", 1000000, &o.max_files) ||
-      !r.String("post_rotate", &post) || !r.Bool("fsync", &o.fsync))
+      !r.Bytes("max_bytes", &o.max_bytes) || !r.String("post_rotate", &post) || !r.Bool("fsync", &o.fsync))
     return false;
+  if (o.max_bytes && o.rotate_bytes >= o.max_bytes)
+    return r.Fail(t.get("max_bytes"), "max_bytes must leave room for more than one file of rotate_bytes");
   if (o.prefix.empty() || o.prefix.find('/') != std::string::npos)
     return r.Fail(t.get("prefix"), "prefix must be a non-empty file name");
   o.post_rotate = SplitWords(post);

@@ -32,6 +32,7 @@ struct OutputConfig {
   int64_t rotate_seconds = 0;
   uint64_t rotate_packets = 0;
   uint32_t max_files = 0;
+  uint64_t max_bytes = 0;  // disk budget of the completed files (the oldest go); 0 = none
   std::vector<std::string> post_rotate;  // argv; "{path}" replaced
   bool fsync = true;
 };

@@ -22,6 +22,7 @@
 #include "classify/rule_files.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/disk_budget.h"
 #include "daemon/pipeline.h"
 #include "daemon/recovery.h"
 
@@ -99,11 +100,14 @@ class Daemon {
     fs::create_directories(config_.output.directory, ec);
     if (!fs::is_directory(config_.output.directory))
       return Fail("output directory " + config_.output.directory + ": " + (ec ? ec.message() : "not a directory"));
+    if (!CheckDiskBudget(config_.output, &err)) return Fail(err);
     pipeline_ = std::make_unique<Pipeline>(config_, &metrics_, [this](const std::string& path) {
       asio::post(io_, [this, path] { PostRotate(path); });
     });
     if (!metrics_.Start(config_.metrics_listen, config_.metrics_listen_key, &err) || !pipeline_->Open(&err))
       return Fail(err);
+    metrics_.SetRotateSeconds(config_.output.rotate_seconds);
+    metrics_.SetMaxBytes(config_.output.max_bytes);
     if (!Prepare(rules.get(), &err)) return Fail(err);
     if (!DropPrivileges(config_, &err)) return Fail(err);
     RecoverEarlierFiles();
@@ -193,6 +197,10 @@ class Daemon {
       if (sd_watchdog_enabled(0, &usec) > 0 &&
           WallClockNs() - pipeline_->heartbeat_ns() < static_cast<int64_t>(usec) * 1000)
         sd_notify(0, "WATCHDOG=1");
+      uint64_t free_bytes = 0, size_bytes = 0;
+      std::string err;
+      if (FileSystemSpace(config_.output.directory, &free_bytes, &size_bytes, &err))
+        metrics_.SetFileSystem(free_bytes, size_bytes);
       Tick();
     });
   }

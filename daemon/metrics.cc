@@ -5,11 +5,20 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include "daemon/http_endpoint.h"
+#include <chrono>
 
+#include "daemon/http_endpoint.h"
 #include "version.h"
 
 namespace pcapml {
+namespace {
+
+// Gauge::SetToCurrentTime keeps whole seconds only.
+void SetToNow(prometheus::Gauge* g) {
+  g->Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
 
 using prometheus::BuildCounter;
 using prometheus::BuildGauge;
@@ -45,6 +54,30 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   reload_fail_ = &reloads.Add({{"result", "failure"}});
   rules_ = &BuildGauge().Name("pcapml_rules_loaded").Help("Rules in force (file and run-time rules)")
                 .Register(*registry_).Add({});
+  last_reload_ok_ = &BuildGauge().Name("pcapml_config_last_reload_successful")
+                         .Help("1 if the last rule reload (SIGHUP) succeeded or none was asked for, else 0: "
+                               "the daemon runs on the rules it had before")
+                         .Register(*registry_).Add({});
+  last_reload_ok_->Set(1);
+  last_completed_ = &BuildGauge().Name("pcapml_files_completed_last_timestamp_seconds")
+                         .Help("Unix time when the last output file was completed (the daemon's start until one is)")
+                         .Register(*registry_).Add({});
+  SetToNow(last_completed_);
+  files_removed_ = &BuildCounter().Name("pcapml_output_files_removed_total")
+                       .Help("Completed files removed to keep [output] max_files and max_bytes")
+                       .Register(*registry_).Add({});
+  bytes_kept_ = &BuildGauge().Name("pcapml_output_bytes_kept")
+                     .Help("Bytes of completed files in the output directory (what max_bytes bounds)")
+                     .Register(*registry_).Add({});
+  max_bytes_ = &BuildGauge().Name("pcapml_output_max_bytes")
+                    .Help("[output] max_bytes, the disk budget (0: none)").Register(*registry_).Add({});
+  fs_free_ = &BuildGauge().Name("pcapml_output_filesystem_free_bytes")
+                  .Help("Free bytes of the output directory's file system").Register(*registry_).Add({});
+  fs_size_ = &BuildGauge().Name("pcapml_output_filesystem_size_bytes")
+                  .Help("Size of the output directory's file system").Register(*registry_).Add({});
+  rotate_seconds_ = &BuildGauge().Name("pcapml_output_rotate_seconds")
+                         .Help("[output] rotate_seconds: a file completes at least this often (0: no time rotation)")
+                         .Register(*registry_).Add({});
   BuildGauge().Name("pcapml_build_info").Help("pcapml build information").Register(*registry_)
       .Add({{"version", PCAPML_VERSION}}).Set(1);
 }
@@ -86,13 +119,28 @@ void Metrics::Publish(const PipelineCounts& n) {
   Add(*written_, n.written, &last_["written"]);
   Add(*unmatched_, n.unmatched, &last_["unmatched"]);
   Add(*bytes_, n.bytes_written, &last_["bytes"]);
+  if (n.files_completed > last_["files"]) SetToNow(last_completed_);
   Add(*files_, n.files_completed, &last_["files"]);
+  Add(*files_removed_, n.files_removed, &last_["removed"]);
+  bytes_kept_->Set(static_cast<double>(n.bytes_kept));
 }
 
 void Metrics::SetRulesLoaded(size_t n) { rules_->Set(static_cast<double>(n)); }
 
 void Metrics::CountRecovered(uint64_t files) { recovered_->Increment(static_cast<double>(files)); }
 
-void Metrics::CountReload(bool ok) { (ok ? reload_ok_ : reload_fail_)->Increment(); }
+void Metrics::CountReload(bool ok) {
+  (ok ? reload_ok_ : reload_fail_)->Increment();
+  last_reload_ok_->Set(ok ? 1 : 0);
+}
+
+void Metrics::SetRotateSeconds(int64_t seconds) { rotate_seconds_->Set(static_cast<double>(seconds)); }
+
+void Metrics::SetMaxBytes(uint64_t bytes) { max_bytes_->Set(static_cast<double>(bytes)); }
+
+void Metrics::SetFileSystem(uint64_t free_bytes, uint64_t size_bytes) {
+  fs_free_->Set(static_cast<double>(free_bytes));
+  fs_size_->Set(static_cast<double>(size_bytes));
+}
 
 }  // namespace pcapml

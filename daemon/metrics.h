@@ -38,6 +38,7 @@ struct PipelineCounts {
   std::vector<SourceCounts> sources;
   std::vector<PluginCountsRow> plugins;
   uint64_t written = 0, unmatched = 0, bytes_written = 0, files_completed = 0, dropped_output = 0;
+  uint64_t bytes_kept = 0, files_removed = 0;
 };
 
 class Metrics {
@@ -49,9 +50,15 @@ class Metrics {
   bool Start(const std::string& listen, const std::string& key, std::string* err);
   void Publish(const PipelineCounts& counts);
   void SetRulesLoaded(size_t n);
+  // Counts the reload and sets pcapml_config_last_reload_successful.
   void CountReload(bool ok);
   // .partial files of an earlier run completed at start.
   void CountRecovered(uint64_t files);
+  // The rotation period (0: none), for alerts on files that stop completing.
+  void SetRotateSeconds(int64_t seconds);
+  // The disk budget ([output] max_bytes, 0: none) and the output file system's state.
+  void SetMaxBytes(uint64_t bytes);
+  void SetFileSystem(uint64_t free_bytes, uint64_t size_bytes);
   // The port actually bound (for listen ports of 0).
   int port() const;
 
@@ -64,8 +71,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* dropped_;
   prometheus::Family<prometheus::Counter>* reopened_;
   prometheus::Family<prometheus::Counter>* plugin_packets_;
-  prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *reload_ok_, *reload_fail_, *recovered_;
-  prometheus::Gauge* rules_;
+  prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *files_removed_, *reload_ok_, *reload_fail_,
+      *recovered_;
+  prometheus::Gauge *rules_, *last_reload_ok_, *last_completed_, *rotate_seconds_;
+  prometheus::Gauge *bytes_kept_, *max_bytes_, *fs_free_, *fs_size_;
   std::map<std::string, uint64_t> last_;  // last published value per series
 };
 

@@ -184,6 +184,8 @@ void Pipeline::Publish() {
   c.bytes_written = k.bytes_written;
   c.files_completed = k.files_completed;
   c.dropped_output = k.dropped_output;
+  c.bytes_kept = k.bytes_kept;
+  c.files_removed = k.files_removed;
   for (size_t i = 0; rules_ && rules_->plugins() && i < rules_->plugins()->size(); ++i) {
     const PluginInstance& in = rules_->plugins()->at(i);
     c.plugins.push_back({in.name(), in.counts().labeled, in.counts().no_opinion, in.counts().errors});

@@ -5,6 +5,8 @@
 #include <ctime>
 #include <filesystem>
 
+#include "daemon/disk_budget.h"
+
 namespace fs = std::filesystem;
 
 namespace pcapml {
@@ -20,7 +22,9 @@ constexpr int64_t kWorkingNs = 2 * kNs;
 }  // namespace
 
 RotatingSink::RotatingSink(OutputConfig config, std::string sensor_id, CompletedFn on_complete)
-    : config_(std::move(config)), sensor_id_(std::move(sensor_id)), on_complete_(std::move(on_complete)) {}
+    : config_(std::move(config)), sensor_id_(std::move(sensor_id)), on_complete_(std::move(on_complete)) {
+  for (const CompletedFile& f : ListCompletedFiles(config_.directory, config_.prefix)) stats_.bytes_kept += f.bytes;
+}
 
 RotatingSink::~RotatingSink() {
   std::string err;
@@ -147,7 +151,7 @@ void RotatingSink::Complete(int64_t now_ns) {
 
 void RotatingSink::Completed(const std::string& path) {
   ++stats_.files_completed;
-  PruneOldFiles();
+  PruneOldFiles(path);
   if (on_complete_) on_complete_(path);
 }
 
@@ -268,18 +272,20 @@ void RotatingSink::EndFailure() {
   log_lines_.push_back(buf);
 }
 
-void RotatingSink::PruneOldFiles() {
-  if (config_.max_files == 0) return;
-  std::vector<std::string> done;
+// Only completed files are listed (daemon/disk_budget.h), never the one
+// being written. The room kept for the next file is rotate_bytes, or without
+// it the size of the file just completed.
+void RotatingSink::PruneOldFiles(const std::string& completed) {
+  std::vector<CompletedFile> done = ListCompletedFiles(config_.directory, config_.prefix);
   std::error_code ec;
-  std::string start = config_.prefix + "-";
-  for (const auto& e : fs::directory_iterator(config_.directory, ec)) {
-    std::string name = e.path().filename().string();
-    if (name.rfind(start, 0) == 0 && name.size() > 7 && name.substr(name.size() - 7) == ".pcapng")
-      done.push_back(e.path().string());
+  uint64_t reserve = config_.rotate_bytes;
+  if (!reserve && config_.max_bytes) reserve = fs::file_size(completed, ec);
+  size_t remove = FilesToRemove(done, config_.max_files, config_.max_bytes, ec ? 0 : reserve);
+  stats_.bytes_kept = 0;
+  for (size_t i = 0; i < done.size(); ++i) {
+    if (i < remove && fs::remove(done[i].path, ec)) ++stats_.files_removed;
+    else stats_.bytes_kept += done[i].bytes;
   }
-  std::sort(done.begin(), done.end());  // names sort by start time, then sequence
-  for (size_t i = 0; i + config_.max_files < done.size(); ++i) fs::remove(done[i], ec);
 }
 
 }  // namespace pcapml

@@ -23,6 +23,8 @@ struct SinkStats {
   uint64_t bytes_written = 0;   // file bytes, blocks included
   uint64_t files_completed = 0;
   uint64_t dropped_output = 0;  // packets lost to a full disk or a missing directory
+  uint64_t bytes_kept = 0;      // completed files in the output directory, after the last pruning
+  uint64_t files_removed = 0;   // by max_files and max_bytes
 };
 
 class RotatingSink {
@@ -58,7 +60,7 @@ class RotatingSink {
   void Complete(int64_t now_ns);
   void Flush(int64_t now_ns);
   bool NeedsRotation(int64_t now_ns) const;
-  void PruneOldFiles();
+  void PruneOldFiles(const std::string& completed);
   void Completed(const std::string& path);
   void RetryRenames(int64_t now_ns);
   void ForgetLostBlocks(int64_t now_ns);

@@ -53,13 +53,15 @@ void PcapngWriter::WriteSectionHeader(std::string_view hardware, std::string_vie
   b.Option(4, std::string_view("pcapml " PCAPML_VERSION));
   b.Finish(out_);
   interfaces_.clear();
+  descriptions_.clear();
   last_ = -1;
 }
 
-uint32_t PcapngWriter::Interface(const InterfaceKey& key) {
-  if (last_ >= 0 && interfaces_[last_] == key) return static_cast<uint32_t>(last_);
+uint32_t PcapngWriter::Interface(const InterfaceKey& key, std::string_view description) {
+  if (last_ >= 0 && interfaces_[last_] == key && descriptions_[last_] == description)
+    return static_cast<uint32_t>(last_);
   for (size_t i = 0; i < interfaces_.size(); ++i) {
-    if (interfaces_[i] == key) {
+    if (interfaces_[i] == key && descriptions_[i] == description) {
       last_ = static_cast<int>(i);
       return static_cast<uint32_t>(i);
     }
@@ -69,6 +71,7 @@ uint32_t PcapngWriter::Interface(const InterfaceKey& key) {
   b.Put16(0);
   b.Put32(key.snaplen);
   b.Option(2, key.source);
+  b.Option(3, description);
   if (!key.filter.empty()) {
     std::string f(1, '\0');  // if_filter type 0: libpcap filter string
     f += key.filter;
@@ -78,6 +81,7 @@ uint32_t PcapngWriter::Interface(const InterfaceKey& key) {
   b.Option(9, &tsresol, 1);
   b.Finish(out_);
   interfaces_.push_back(key);
+  descriptions_.emplace_back(description);
   last_ = static_cast<int>(interfaces_.size() - 1);
   return static_cast<uint32_t>(last_);
 }
@@ -120,6 +124,40 @@ void PcapngWriter::WritePacket(uint32_t interface, int64_t ts_ns, const uint8_t*
     out_->Append(comment.data(), comment.size());
     uint32_t cpad = (static_cast<uint32_t>(comment.size()) + 3) & ~3u;
     out_->Append(kZero, cpad - comment.size() + 4);
+  }
+  out_->Append(&len, 4);
+}
+
+void PcapngWriter::WritePacketOptions(uint32_t interface, int64_t ts_ns, const uint8_t* data,
+                                      uint32_t caplen, uint32_t orig_len, std::string_view options) {
+  uint32_t data_pad = (caplen + 3) & ~3u;
+  uint32_t opt_len = options.empty() ? 0 : static_cast<uint32_t>(options.size()) + 4;
+  uint32_t len = 32 + data_pad + opt_len;
+  uint64_t ts = static_cast<uint64_t>(ts_ns);
+  uint32_t head[7] = {6, len, interface, static_cast<uint32_t>(ts >> 32), static_cast<uint32_t>(ts),
+                      caplen, orig_len};
+  static const uint8_t kZero[8] = {};
+  if (len <= out_->capacity()) {
+    uint8_t* p = out_->Reserve(len);
+    memcpy(p, head, sizeof head);
+    p += sizeof head;
+    memcpy(p, data, caplen);
+    memset(p + caplen, 0, data_pad - caplen);
+    p += data_pad;
+    if (opt_len) {
+      memcpy(p, options.data(), options.size());
+      memset(p + options.size(), 0, 4);  // opt_endofopt
+      p += opt_len;
+    }
+    memcpy(p, &len, 4);
+    return;
+  }
+  out_->Append(head, sizeof head);
+  out_->Append(data, caplen);
+  out_->Append(kZero, data_pad - caplen);
+  if (opt_len) {
+    out_->Append(options.data(), options.size());
+    out_->Append(kZero, 4);
   }
   out_->Append(&len, 4);
 }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstring>
@@ -17,7 +18,6 @@ constexpr uint32_t kPb = 2;
 constexpr uint32_t kSpb = 3;
 constexpr uint32_t kEpb = 6;
 constexpr uint32_t kByteOrderMagic = 0x1A2B3C4D;
-constexpr size_t kChunk = 1u << 20;
 
 uint32_t Load32(const uint8_t* p) {
   uint32_t v;
@@ -111,7 +111,7 @@ bool PacketReader::CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t o
               err);
 }
 
-bool PacketReader::Open(const std::string& path, std::string* err) {
+bool PacketReader::Open(const std::string& path, std::string* err, size_t buffer) {
   path_ = path;
   if (path == "-") {
     fd_ = 0;
@@ -131,7 +131,7 @@ bool PacketReader::Open(const std::string& path, std::string* err) {
     *err = path + ": is a directory";
     return false;
   }
-  buf_.resize(kChunk);
+  buf_.resize(std::max<size_t>(buffer, 64));
   return ReadFileHeader(err);
 }
 
@@ -265,9 +265,12 @@ bool PacketReader::ReadSectionHeader(std::string* err) {
   ++section_;
   section_ifaces_.clear();
   shb_userappl_.clear();
+  shb_comment_.clear();
+  bool commented = false;
   BadOption bad;
   if (!ForEachOption(b + 24, len - 28, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
         if (code == 4) shb_userappl_.assign(reinterpret_cast<const char*>(v), n);
+        if (code == 1 && !commented) shb_comment_.assign(reinterpret_cast<const char*>(v), n), commented = true;
       }, &bad))
     return Fail(offset + 24 + bad.at, Overrun("section header block", bad), err);
   pos_ += len;
@@ -281,11 +284,14 @@ bool PacketReader::ParseInterface(const uint8_t* body, uint32_t len, uint64_t of
   ifc.link_type = U16(body);
   ifc.snaplen = U32(body + 4);
   ifc.section = section_;
+  ifc.section_comment = shb_comment_;
   std::string bad;
   BadOption overrun;
   bool whole = ForEachOption(body + 8, len - 8, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
     if (code == 2) {
       ifc.name.assign(reinterpret_cast<const char*>(v), n);
+    } else if (code == 3) {
+      ifc.description.assign(reinterpret_cast<const char*>(v), n);
     } else if (code == 9 && n >= 1) {
       uint8_t r = v[0];
       unsigned exp = r & 0x7f;

@@ -17,6 +17,10 @@ struct Interface {
   uint32_t snaplen = 0;
   std::string name;        // if_name, empty if unknown
   std::string filter;      // if_filter (string form), empty if none
+  std::string description;  // if_description, empty if none
+  // The first opt_comment of the section that declared it (the daemon writes
+  // "sensor <id>" there), empty if none.
+  std::string section_comment;
   uint32_t section = 0;    // which section (SHB) declared it
   uint64_t units_per_second = 1000000;  // from if_tsresol
   int64_t offset_seconds = 0;           // if_tsoffset
@@ -50,8 +54,10 @@ class PacketReader {
   PacketReader(const PacketReader&) = delete;
   PacketReader& operator=(const PacketReader&) = delete;
 
-  // Opens a file ("-" is standard input) and reads its header.
-  bool Open(const std::string& path, std::string* err);
+  // Opens a file ("-" is standard input) and reads its header. Reads go
+  // through a buffer of `buffer` bytes (grown for a larger block): merge
+  // keeps many readers open and gives each less.
+  bool Open(const std::string& path, std::string* err, size_t buffer = kDefaultBuffer);
   // Reads a copy of `data` instead of a file (`name` stands for the path in
   // errors): the fuzz targets, whose buffer is then exactly the input.
   bool OpenMemory(const std::string& name, const uint8_t* data, size_t size, std::string* err);
@@ -68,6 +74,7 @@ class PacketReader {
   uint64_t file_size() const { return file_size_; }
   // Section header fields of the most recent section (pcapng only).
   const std::string& user_application() const { return shb_userappl_; }
+  const std::string& section_comment() const { return shb_comment_; }
 
   // Largest block or record accepted: bounds memory on hostile input.
   static constexpr uint32_t kMaxBlock = 64u << 20;
@@ -77,6 +84,7 @@ class PacketReader {
   // Packet times accepted, in nanoseconds since 1970: what both writers can
   // hold (classic pcap has unsigned 32-bit seconds), so none wraps or clamps.
   static constexpr int64_t kMaxTimestampNs = (int64_t{1} << 32) * 1'000'000'000 - 1;
+  static constexpr size_t kDefaultBuffer = 1u << 20;
 
  private:
   bool ReadFileHeader(std::string* err);
@@ -109,7 +117,7 @@ class PacketReader {
   // pcap: the one interface; pcapng: global index of each IDB of this section.
   std::vector<uint32_t> section_ifaces_;
   std::vector<Interface> interfaces_;
-  std::string shb_userappl_;
+  std::string shb_userappl_, shb_comment_;
   bool pcap_nanos_ = false;
 };
 

@@ -4,7 +4,8 @@ BUILD_PACKAGES="cmake make g++ pkg-config libpcap-dev libboost-dev libboost-file
   libtomlplusplus-dev prometheus-cpp-dev libcli11-dev libssl-dev libxxhash-dev libzstd-dev
   libsystemd-dev libgtest-dev libbenchmark-dev"
 LINT_PACKAGES="clang-format clang-tidy"
-TEST_PACKAGES="tshark tcpdump tcpreplay netsniff-ng iproute2 time prometheus systemd python3 python3-pytest python3-scapy"
+TEST_PACKAGES="tshark tcpdump tcpreplay netsniff-ng iproute2 time prometheus systemd python3 python3-pytest python3-scapy
+  python3-yaml"
 
 ensure_packages() {
   local missing=()

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -272,6 +273,10 @@ def test_run_sh_end_to_end():
     assert re.search(r"--metrics-listen 127\.0\.0\.1:(?!9431\b)\d+", p.stdout), p.stdout
     files = completed_files(os.path.join(SOURCE, "out", "daemon"))
     assert len(files) == 3 and len(comments(files)) == 52
+    assert re.search(r"^TOTAL +6 +52 ", p.stdout, re.M), p.stdout  # the three files summed up
+    svg = ET.parse(os.path.join(SOURCE, "out", "timeline.svg")).getroot()
+    series = [e for e in svg.iter("{http://www.w3.org/2000/svg}path") if e.get("class") == "series"]
+    assert sum(int(e.get("data-packets")) for e in series) == 52 and len(series) == 6
 
 
 def test_sd_notify_ready_reloading_stopping(tmp_path):
