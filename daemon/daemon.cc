@@ -26,7 +26,6 @@
 #include "daemon/pipeline.h"
 #include "daemon/recovery.h"
 
-extern char** environ;
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;

@@ -42,7 +42,7 @@ bool Ip6(const uint8_t* l3, const uint8_t* end, IpPacket* p) {
   p->src = l3 + 8;
   p->dst = l3 + 24;
   uint32_t claimed = Load16(l3 + 4);
-  if (claimed && end - l3 > static_cast<ptrdiff_t>(40 + claimed)) end = l3 + 40 + claimed;
+  if (claimed && end - l3 > 40 + static_cast<ptrdiff_t>(claimed)) end = l3 + 40 + claimed;
   if (!claimed) claimed = static_cast<uint32_t>(end - l3) - 40;  // jumbogram or offloaded
   p->end = end;
   const uint8_t* h = l3 + 40;
