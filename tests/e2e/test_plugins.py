@@ -231,7 +231,7 @@ def test_a_plugin_of_another_interface_version_is_refused(tmp_path, tls_capture)
     assert p.returncode == 1
     assert p.stderr.strip().splitlines() == [
         f"pcapml: --plugin {stale}: {stale}: built against plugin API version 999, but this pcapml speaks "
-        "version 1; rebuild the plugin with this pcapml's pcapml_plugin.h"]
+        "version 2; rebuild the plugin with this pcapml's pcapml_plugin.h"]
     assert not (tmp_path / "out.pcapng").exists()
     good = os.path.join(PLUGINS, "testing", "test_echo.so")
     run("label", "-P", cap, "-L", rules, "-W", tmp_path / "out.pcapng", "--plugin", good)
@@ -323,7 +323,7 @@ def test_daemon_config_checks_plugin_settings(tmp_path):
 
 def test_plugins_command_describes_settings_and_refuses_stale_plugins():
     p = run("plugins", plugin("tls_sni"), plugin("dns"), plugin("flow_position"))
-    assert p.stdout.startswith("pcapml speaks plugin interface version 1\n")
+    assert p.stdout.startswith("pcapml speaks plugin interface version 2\n")
     for line in ["tls_sni: labels TCP connections by the server name of their TLS ClientHello",
                  '  idle_timeout (duration, default "5m"): forget a connection silent for this long',
                  "dns: labels traffic to and from addresses by the DNS name that resolved to them",
