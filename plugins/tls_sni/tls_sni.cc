@@ -38,14 +38,21 @@ Result TlsSni::Process(const plugin::Packet& p, plugin::Label* label) {
   return c->phase == Phase::kLabeled ? Emit(*c, label) : Result::kNoOpinion;
 }
 
+// Before the name is known the connection's packets are held (the SYN,
+// SYN-ACK and ACK, the first segments of a long ClientHello), so they take
+// the label too; what ends the wait without a name gives up on them.
 Result TlsSni::Waiting(const plugin::Packet& p, bool src_is_low, const Key& key, Conn& c) {
   if ((p.tcp_flags & (plugin::kTcpSyn | plugin::kTcpAck)) == plugin::kTcpSyn) {
     c.client_known = c.seq_known = true;
     c.client_is_low = src_is_low;
     c.next_seq = p.tcp_seq + 1;
+    return Result::kHold;
+  }
+  if (p.tcp_flags & (plugin::kTcpFin | plugin::kTcpRst) && !(p.payload_orig_len && src_is_low == c.client_is_low)) {
+    c.phase = Phase::kIgnored;  // closed before a ClientHello (a port scan, a refused connection)
     return Result::kNoOpinion;
   }
-  if (p.payload_orig_len == 0) return Result::kNoOpinion;
+  if (p.payload_orig_len == 0) return Result::kHold;
   if (!c.client_known) c.client_known = true, c.client_is_low = src_is_low;  // TLS clients speak first
   if (src_is_low != c.client_is_low || !Append(p, c)) {
     c.phase = Phase::kIgnored;  // the server spoke first, or the client's bytes have a gap
@@ -56,7 +63,8 @@ Result TlsSni::Waiting(const plugin::Packet& p, bool src_is_low, const Key& key,
   if (!scratch_) scratch_.reset(new uint8_t[kMaxHello]);  // on first use
   switch (ParseClientHello(bytes, c.hello.size(), scratch_.get(), &name)) {
     case HelloStatus::kNeedMore:
-      if (c.hello.size() >= s_.max_hello_bytes) c.phase = Phase::kIgnored;
+      if (c.hello.size() < s_.max_hello_bytes) return Result::kHold;
+      c.phase = Phase::kIgnored;
       return Result::kNoOpinion;
     case HelloStatus::kFound:
       return Named(name, key, c);

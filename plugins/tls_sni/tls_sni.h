@@ -1,8 +1,10 @@
 // tls_sni: labels a TCP connection by the server name its client asked for
-// in the TLS ClientHello, every packet of it from the ClientHello on, both
-// directions. The client's first bytes are reassembled in order (a
-// ClientHello may span segments); the handshake packets before it (SYN,
-// SYN-ACK, ACK) get no opinion, so later rules may label them.
+// in the TLS ClientHello, every packet of it, both directions. The client's
+// first bytes are reassembled in order (a ClientHello may span segments);
+// the packets before the name is known (SYN, SYN-ACK, ACK) are held
+// (plugin::Result::kHold), so they get the label too, or go on to later
+// rules when the connection closes, the server speaks first or the bytes
+// are not a ClientHello with a name.
 #pragma once
 
 #include <memory>

@@ -38,9 +38,10 @@ class TlsSniTest : public testing::Test {
     label_ = plugin::Label{};
     return sni_->Process(t.view, &label_);
   }
+  // SYN, SYN-ACK, ACK: held until the ClientHello says what they are.
   Result Handshake() {
-    EXPECT_EQ(Send(true, kSyn), Result::kNoOpinion);
-    EXPECT_EQ(Send(false, kSynAck), Result::kNoOpinion);
+    EXPECT_EQ(Send(true, kSyn), Result::kHold);
+    EXPECT_EQ(Send(false, kSynAck), Result::kHold);
     return Send(true, kAck);
   }
 
@@ -53,10 +54,10 @@ class TlsSniTest : public testing::Test {
 TEST_F(TlsSniTest, LabelsEveryPacketFromTheClientHelloOnBothWays) {
   Make();
   int64_t start = now_ + 1'000'000;
-  EXPECT_EQ(Handshake(), Result::kNoOpinion);
+  EXPECT_EQ(Handshake(), Result::kHold);
   testing_tls::Bytes hello = testing_tls::Records(testing_tls::HelloMessage("WWW.Example.com", 600));
   testing_tls::Bytes first(hello.begin(), hello.begin() + 300), rest(hello.begin() + 300, hello.end());
-  EXPECT_EQ(Send(true, kPshAck, first), Result::kNoOpinion);  // half a ClientHello
+  EXPECT_EQ(Send(true, kPshAck, first), Result::kHold);  // half a ClientHello
   ASSERT_EQ(Send(true, kPshAck, rest), Result::kLabel);
   EXPECT_EQ(label_.label, "www.example.com");
   EXPECT_EQ(label_.sample_key, "6 10.0.0.1 40000 10.0.0.2 443|" + std::to_string(start));
@@ -91,7 +92,7 @@ TEST_F(TlsSniTest, RetransmissionsAreSkippedAndGapsGiveUp) {
   testing_tls::Bytes first(hello.begin(), hello.begin() + 200), rest(hello.begin() + 200, hello.end());
   Send(true, kPshAck, first);
   client_seq_ -= 200;
-  EXPECT_EQ(Send(true, kPshAck, first), Result::kNoOpinion);  // the same bytes again
+  EXPECT_EQ(Send(true, kPshAck, first), Result::kHold);  // the same bytes again
   ASSERT_EQ(Send(true, kPshAck, rest), Result::kLabel);
   EXPECT_EQ(label_.label, "a.example");
 
@@ -113,6 +114,19 @@ TEST_F(TlsSniTest, OtherProtocolsAndMalformedHellos) {
   bad[9 + 2 + 32] = 40;  // session id length > 32
   EXPECT_EQ(Send(true, kPshAck, bad), Result::kError);
   EXPECT_EQ(Send(true, kPshAck, {1}), Result::kNoOpinion);  // counted once, then ignored
+}
+
+TEST_F(TlsSniTest, AConnectionClosedBeforeItsClientHelloIsGivenUp) {
+  Make();
+  EXPECT_EQ(Send(true, kSyn), Result::kHold);
+  EXPECT_EQ(Send(false, 0x14), Result::kNoOpinion);  // RST-ACK: a closed port
+  EXPECT_EQ(Send(true, kAck), Result::kNoOpinion);
+  client_seq_ = 20000;
+  EXPECT_EQ(Handshake(), Result::kHold);
+  EXPECT_EQ(Send(true, 0x11), Result::kNoOpinion);  // FIN from the client
+  client_seq_ = 30000;
+  EXPECT_EQ(Handshake(), Result::kHold);
+  EXPECT_EQ(Send(false, kPshAck, {'2', '2', '0', ' '}), Result::kNoOpinion);  // the server speaks first
 }
 
 TEST_F(TlsSniTest, IdleConnectionsAreForgotten) {

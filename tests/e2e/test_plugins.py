@@ -107,10 +107,10 @@ names = {{ "*.example.org" = "example-org" }}
         if f["hs"].split(",")[0] == "1":
             hello[f["stream"]] = (i, f["sni"])
     assert sorted(n for _, n in hello.values()) == ["", "api.example.org", "www.example.com"]
-    labeled = 0
+    labeled = held = 0
     for i, f in enumerate(frames):
         at, name = hello.get(f["stream"], (None, ""))
-        if not name or i < at:
+        if not name:
             assert comments[i] == "", f"frame {i + 1}: {comments[i]}"
             continue
         syn = next(g for g in frames if g["stream"] == f["stream"])
@@ -119,10 +119,13 @@ names = {{ "*.example.org" = "example-org" }}
         label = "example-org" if name.endswith(".example.org") else name
         assert comments[i] == f"{sample_id(key)},{label},sni={name}", f"frame {i + 1}"
         labeled += 1
-    # Every packet from the ClientHello on, both directions, was labeled.
-    assert labeled > 20
+        held += i < at
+    # Every packet of a named connection was labeled, both directions, the
+    # ones before its ClientHello (SYN, SYN-ACK, ACK) held until it came.
+    assert labeled > 20 and held == 6
     assert {f["src"] for f in frames} == {"127.0.0.1"}
-    assert f"plugin tls_sni: {len(frames)} packets in, {labeled} labeled, " in p.stderr
+    assert f"plugin tls_sni: {len(frames)} packets in, {labeled - held} labeled, " in p.stderr
+    assert f"packets held: {held} labeled by their plugin" in p.stderr
 
 
 def test_flow_position_numbers_packets_per_connection(tmp_path, tls_capture):
