@@ -190,8 +190,12 @@ class CaptureOutput : public PacketOutput {
 int LabelCapture(const LabelOptions& o) {
   std::string err;
   HoldLimits limits;
-  if (!ParseDuration(o.hold, &limits.hold_ns, &err) || !ParseBytes(o.hold_bytes, &limits.hold_bytes, &err))
-    return Fail("--hold/--hold-bytes: " + err);
+  if (!ParseDuration(o.hold, &limits.hold_ns, &err) || limits.hold_ns < 0 ||
+      !ParseBytes(o.hold_bytes, &limits.hold_bytes, &err)) {
+    fprintf(stderr, "pcapml label: --hold %s --hold-bytes %s: %s\n", o.hold.c_str(), o.hold_bytes.c_str(),
+            err.empty() ? "a duration must not be negative" : err.c_str());
+    return kExitUsage;
+  }
   RuleSet rules(SampleOptions{o.max_flows, /*count_windows=*/true});
   if (!LoadRules({o.labels}, o.sensor_id, &rules, &err)) return Fail(err);
   std::vector<PluginSpec> specs;  // --plugin PATH first: a [[plugin]] table may configure it
