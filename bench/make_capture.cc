@@ -3,7 +3,9 @@
 // in a fixed mix, IPv4 TCP/UDP between many hosts of 198.18.0.0/15 (the
 // benchmarking range, RFC 2544) and some IPv6, 1 µs apart. Deterministic.
 //
-//   make_capture OUT.pcap SIZE [HOSTS]     e.g. make_capture in.pcap 1GiB 65536
+//   make_capture OUT.pcap SIZE [HOSTS [SYN_EVERY]]     e.g. make_capture in.pcap 1GiB 65536
+// SYN_EVERY N > 0: every Nth TCP packet is a SYN (a connection that never
+// goes on: a plugin that holds it holds it until its limit).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -22,7 +24,8 @@ uint64_t Next(uint64_t* s) {  // xorshift64*: fast and reproducible
 
 void Put16(uint8_t* p, uint16_t v) { p[0] = v >> 8, p[1] = v & 0xff; }
 
-size_t Frame(uint8_t* f, size_t len, uint64_t r, uint32_t hosts) {
+size_t Frame(uint8_t* f, size_t len, uint64_t r, uint32_t hosts, uint64_t syn_every) {
+  static uint64_t tcp_packets = 0;
   memset(f, 0, len);
   uint32_t a = static_cast<uint32_t>(r % hosts), b = static_cast<uint32_t>((r >> 20) % hosts);
   memcpy(f, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
@@ -54,7 +57,7 @@ size_t Frame(uint8_t* f, size_t len, uint64_t r, uint32_t hosts) {
   Put16(l4, static_cast<uint16_t>(1024 + (r >> 48) % 60000));
   static const uint16_t kPorts[] = {80, 443, 53, 22, 8080, 123, 5353, 9000};
   Put16(l4 + 2, kPorts[(r >> 52) % 8]);
-  if (tcp) l4[12] = 0x50, l4[13] = 0x10;
+  if (tcp) l4[12] = 0x50, l4[13] = syn_every && ++tcp_packets % syn_every == 0 ? 0x02 : 0x10;
   else Put16(l4 + 4, static_cast<uint16_t>(f + len - l4));
   return len;
 }
@@ -63,7 +66,7 @@ size_t Frame(uint8_t* f, size_t len, uint64_t r, uint32_t hosts) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: make_capture OUT.pcap SIZE [HOSTS]\n");
+    fprintf(stderr, "usage: make_capture OUT.pcap SIZE [HOSTS [SYN_EVERY]]\n");
     return 2;
   }
   uint64_t size;
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   uint32_t hosts = argc > 3 ? static_cast<uint32_t>(strtoul(argv[3], nullptr, 10)) : 65536;
+  uint64_t syn_every = argc > 4 ? strtoull(argv[4], nullptr, 10) : 0;
   FILE* out = fopen(argv[1], "wb");
   if (!out) {
     perror(argv[1]);
@@ -87,7 +91,7 @@ int main(int argc, char** argv) {
   uint64_t ts_us = 1700000000ULL * 1000000;
   while (written < size) {
     uint64_t r = Next(&state);
-    size_t len = Frame(frame, kSizes[r % 8], r, hosts);
+    size_t len = Frame(frame, kSizes[r % 8], r, hosts, syn_every);
     uint32_t rec[4] = {static_cast<uint32_t>(ts_us / 1000000), static_cast<uint32_t>(ts_us % 1000000),
                        static_cast<uint32_t>(len), static_cast<uint32_t>(len)};
     fwrite(rec, sizeof rec, 1, out);

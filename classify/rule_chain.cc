@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 
@@ -45,13 +46,13 @@ class PluginRule {
 
   size_t samples() const { return samples_.size(); }
 
-  // True, with *v completed, if the plugin labeled the packet; v->rule is
-  // this rule, matched by its filter.
-  bool Label(Verdict* v, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-             uint32_t orig_len) {
-    DecodePacket(link_type, ts_ns, data, caplen, orig_len, &packet_);
+  // The plugin's answer; on kLabel *v is completed (v->rule is this rule,
+  // matched by its filter).
+  plugin::Result Ask(Verdict* v, const LinePacket& p) {
+    DecodePacket(p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len, &packet_);
     plugin::Label l;
-    if (instance_->Process(packet_, &l) != plugin::Result::kLabel) return false;
+    plugin::Result r = instance_->Process(packet_, &l);
+    if (r != plugin::Result::kLabel) return r;
     key_.resize(prefix_);
     key_.append(l.sample_key.empty() ? l.label : l.sample_key);
     bool is_new;
@@ -65,7 +66,27 @@ class PluginRule {
     for (uint32_t i = 0; i < l.field_count; ++i)
       comment_.append(",").append(l.fields[i].key).append("=").append(l.fields[i].value);
     v->comment = comment_;
-    return true;
+    return r;
+  }
+
+  // The connection of the packet last asked about (plugin::Result::kHold):
+  // IP version, protocol, then the lower (address, port) endpoint first.
+  HoldKey Connection(uint32_t owner) const {
+    HoldKey k;
+    k.owner = owner;
+    const plugin::Packet& p = packet_;
+    if (p.ip_version == 0) return k;
+    size_t n = p.ip_version == 6 ? 16 : 4;
+    int c = std::memcmp(p.src, p.dst, n);
+    bool src_low = c < 0 || (c == 0 && p.src_port <= p.dst_port);
+    uint16_t lo_port = src_low ? p.src_port : p.dst_port, hi_port = src_low ? p.dst_port : p.src_port;
+    k.conn[0] = p.ip_version;
+    k.conn[1] = p.protocol;
+    k.conn[2] = static_cast<uint8_t>(lo_port >> 8), k.conn[3] = static_cast<uint8_t>(lo_port);
+    k.conn[4] = static_cast<uint8_t>(hi_port >> 8), k.conn[5] = static_cast<uint8_t>(hi_port);
+    std::memcpy(&k.conn[8], src_low ? p.src : p.dst, n);
+    std::memcpy(&k.conn[24], src_low ? p.dst : p.src, n);
+    return k;
   }
 
  private:
@@ -118,17 +139,44 @@ bool RuleChain::Build(RuleSet rules, const PluginSet& plugins, std::string* err)
   return true;
 }
 
-// v's rule matched first. While it is a plugin rule whose plugin has no
-// opinion, the first match among the rules after it is the answer.
-Verdict RuleChain::AskPlugins(Verdict v, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-                              uint32_t orig_len) {
+// v's rule matched first. While it is a plugin rule, its plugin decides:
+// its label, or (no opinion, error) the first match among the rules after
+// it. With a line, the plugin may hold the packet instead (*held set; only
+// when may_hold), and its answer settles what the line holds of the
+// packet's connection under this rule: a label labels the held packets, any
+// other answer but kHold sends them on, before this packet goes on.
+Verdict RuleChain::Resolve(Verdict v, const LinePacket& p, DelayLine* line, bool may_hold,
+                           std::optional<HoldKey>* held) {
   while (v.rule) {
-    auto p = std::find_if(plugin_rules_.begin(), plugin_rules_.end(),
-                          [&](const PluginRuleRef& r) { return r.rule == v.rule; });
-    if (p == plugin_rules_.end() || p->plugin->Label(&v, link_type, ts_ns, data, caplen, orig_len)) return v;
-    v = rules_.ClassifyFrom(p->index + 1, link_type, ts_ns, data, caplen, orig_len);
+    auto r = std::find_if(plugin_rules_.begin(), plugin_rules_.end(),
+                          [&](const PluginRuleRef& x) { return x.rule == v.rule; });
+    if (r == plugin_rules_.end()) return v;
+    plugin::Result answer = r->plugin->Ask(&v, p);
+    if (line && (answer == plugin::Result::kHold || line->holding())) {
+      HoldKey key = r->plugin->Connection(static_cast<uint32_t>(r - plugin_rules_.begin()));
+      if (answer == plugin::Result::kHold && may_hold) {
+        *held = key;
+        return Verdict{};
+      }
+      if (answer == plugin::Result::kLabel) {
+        line->Decide(key, v.comment);
+        return v;
+      }
+      line->Release(key);  // the held packets reach the rules after this one before this packet does
+    } else if (answer == plugin::Result::kLabel) {
+      return v;
+    }
+    v = rules_.ClassifyFrom(r->index + 1, p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len);
   }
   return v;
+}
+
+Fate RuleChain::Continue(const LinePacket& p, uint32_t owner, bool may_hold) {
+  Verdict v = rules_.ClassifyFrom(plugin_rules_[owner].index + 1, p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len);
+  std::optional<HoldKey> held;
+  if (IsPluginRule(v.rule)) v = Resolve(v, p, line_, may_hold, &held);
+  if (held) return Fate{Fate::Kind::kHold, {}, *held};
+  return v.rule ? Fate{Fate::Kind::kWrite, v.comment, {}} : Fate{};
 }
 
 std::vector<const Rule*> RuleChain::rules() const {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "base/progress.h"
+#include "base/units.h"
 #include "cli/commands.h"
 #include "pcapio/pcapng_writer.h"
 #include "pcapio/reader.h"
@@ -28,6 +29,7 @@ struct LabelOptions {
   bool keep_unmatched = false, skip_bad = false, verbose = false, stats = false;
   size_t max_flows = SampleOptions().max_flows;
   std::vector<std::string> plugins;  // --plugin PATH
+  std::string hold = "2s", hold_bytes = "64MiB";
 };
 
 struct Counts {
@@ -48,12 +50,12 @@ class LabelJob {
     return true;
   }
 
-  // Copies every packet of `path`; choose(packet, link_type) returns the
-  // comment to write (a std::string* or an optional string_view), or none
-  // to drop the packet. `prepare(link_type)` runs once per input
-  // interface. False on an input or output error.
-  template <typename Prepare, typename Choose>
-  bool Copy(const std::string& path, Prepare prepare, Choose choose, std::string* err) {
+  // Reads every packet of `path` and hands it to handle(packet, output
+  // interface, link type), which writes it (Write) or not.
+  // `prepare(link_type)` runs once per input interface. False on an input
+  // or output error.
+  template <typename Prepare, typename Handle>
+  bool Copy(const std::string& path, Prepare prepare, Handle handle, std::string* err) {
     PacketReader reader;
     if (!reader.Open(path, err)) return false;
     std::vector<int64_t> out_iface;  // input interface -> output IDB, -1 until seen
@@ -67,15 +69,17 @@ class LabelJob {
         out_iface[p.interface] = writer_.Interface({in.name, in.link_type, in.snaplen, ""});
       }
       ++counts_.read;
-      auto comment = choose(p, in.link_type);
+      handle(p, static_cast<uint32_t>(out_iface[p.interface]), in.link_type);
       progress_.Update(done_bytes_ + reader.position(), total_bytes_, counts_.read);
-      if (!comment) continue;
-      writer_.WritePacket(static_cast<uint32_t>(out_iface[p.interface]), p.ts_ns, p.data, p.caplen,
-                          p.orig_len, *comment);
     }
     done_bytes_ += reader.position();
     if (!out_.ok()) return *err = out_.error(), false;
     return st == PacketReader::Status::kEnd;
+  }
+
+  void Write(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
+             std::string_view comment) {
+    writer_.WritePacket(interface, ts_ns, data, caplen, orig_len, comment);
   }
 
   bool Finish(std::string* err) {
@@ -148,7 +152,11 @@ int LabelDirectory(const LabelOptions& o) {
   for (const LabeledFile& f : listed) {
     std::string path = (fs::path(o.dir) / f.path).string();
     uint64_t before = c.labeled;
-    bool ok = job.Copy(path, no_prepare, [&](const Packet&, uint16_t) { ++c.labeled; return &f.comment; }, &err);
+    auto write = [&](const Packet& p, uint32_t iface, uint16_t) {
+      ++c.labeled;
+      job.Write(iface, p.ts_ns, p.data, p.caplen, p.orig_len, f.comment);
+    };
+    bool ok = job.Copy(path, no_prepare, write, &err);
     if (!ok) {
       std::string where = " (listed at " + o.labels + ":" + std::to_string(f.line) + ")";
       if (!o.skip_bad) return Fail(err + where);
@@ -164,8 +172,30 @@ int LabelDirectory(const LabelOptions& o) {
   return kExitOk;
 }
 
+// Where the delay line's packets go: counted, and written unless unmatched
+// ones are dropped.
+class CaptureOutput : public PacketOutput {
+ public:
+  CaptureOutput(LabelJob* job, bool keep_unmatched) : job_(job), keep_(keep_unmatched) {}
+  void Write(const LinePacket& p, const std::string_view* comment) override {
+    ++(comment ? job_->counts().labeled : job_->counts().unmatched);
+    if (comment || keep_) job_->Write(p.interface, p.ts_ns, p.data, p.caplen, p.orig_len, comment ? *comment : "");
+  }
+
+ private:
+  LabelJob* job_;
+  bool keep_;
+};
+
 int LabelCapture(const LabelOptions& o) {
   std::string err;
+  HoldLimits limits;
+  if (!ParseDuration(o.hold, &limits.hold_ns, &err) || limits.hold_ns < 0 ||
+      !ParseBytes(o.hold_bytes, &limits.hold_bytes, &err)) {
+    fprintf(stderr, "pcapml label: --hold %s --hold-bytes %s: %s\n", o.hold.c_str(), o.hold_bytes.c_str(),
+            err.empty() ? "a duration must not be negative" : err.c_str());
+    return kExitUsage;
+  }
   RuleSet rules(SampleOptions{o.max_flows, /*count_windows=*/true});
   if (!LoadRules({o.labels}, o.sensor_id, &rules, &err)) return Fail(err);
   std::vector<PluginSpec> specs;  // --plugin PATH first: a [[plugin]] table may configure it
@@ -181,16 +211,16 @@ int LabelCapture(const LabelOptions& o) {
   Counts& c = job.counts();
   if (!job.Open(&err)) return Fail(err);
   chain.SetInput(o.pcap);
+  CaptureOutput output(&job, o.keep_unmatched);
+  DelayLine line(limits, &output);
+  chain.Attach(&line);
   auto prepare = [&](uint16_t link_type, std::string* e) { return chain.Prepare(link_type, e); };
-  auto choose = [&](const Packet& p, uint16_t link_type) -> std::optional<std::string_view> {
-    if (Verdict v = chain.Classify(link_type, p.ts_ns, p.data, p.caplen, p.orig_len); v.rule) {
-      ++c.labeled;
-      return v.comment;
-    }
-    ++c.unmatched;
-    return o.keep_unmatched ? std::optional<std::string_view>("") : std::nullopt;
+  auto handle = [&](const Packet& p, uint32_t iface, uint16_t link_type) {
+    chain.Process(LinePacket{iface, link_type, p.ts_ns, p.data, p.caplen, p.orig_len});
   };
-  if (!job.Copy(o.pcap, prepare, choose, &err)) return Fail(err);
+  bool read = job.Copy(o.pcap, prepare, handle, &err);
+  line.Flush();  // the end of the input ends every hold
+  if (!read) return Fail(err);
   c.files = 1;
   for (const Rule* r : chain.rules())
     if (r->packets && r->sample == SampleMode::kRule && r->plugin.empty()) c.samples.insert(r->sample_id);
@@ -205,8 +235,13 @@ int LabelCapture(const LabelOptions& o) {
     for (size_t i = 0; i < plugins.size(); ++i) {
       const PluginCounts& n = plugins.at(i).counts();
       fprintf(stderr, "pcapml label: plugin %s: %" PRIu64 " packets in, %" PRIu64 " labeled, %" PRIu64
-              " no opinion, %" PRIu64 " errors\n", plugins.at(i).name(), n.in, n.labeled, n.no_opinion, n.errors);
+              " no opinion, %" PRIu64 " errors, %" PRIu64 " held\n", plugins.at(i).name(), n.in, n.labeled,
+              n.no_opinion, n.errors, n.held);
     }
+    if (const HoldCounts& h = line.counts(); h.held)
+      fprintf(stderr, "pcapml label: %" PRIu64 " packets held: %" PRIu64 " labeled by their plugin, %" PRIu64
+              " passed on undecided, %" PRIu64 " released at the hold limit, %" PRIu64 " at the end\n",
+              h.held, h.labeled, h.passed, h.limit, h.flushed);
   }
   return kExitOk;
 }
@@ -235,6 +270,10 @@ int RunLabel(const Args& args) {
   app.add_flag("--stats", o.stats, "print packet, sample and file counts at the end");
   app.add_option("--max-flows", o.max_flows, "capture mode: flows tracked at once for sample = \"flow\" rules")
       ->check(CLI::PositiveNumber);
+  app.add_option("--hold", o.hold,
+                 "capture mode: hold a connection a plugin has not decided yet at most this long in packet time\n"
+                 "(its packets and those after it wait; default 2s, 0 = off)");
+  app.add_option("--hold-bytes", o.hold_bytes, "capture mode: at most this much held at once (default 64MiB)");
   app.add_option("--plugin", o.plugins,
                  "capture mode: load the plugin library at PATH for `plugin = \"<name>\"` rules (repeatable;\n"
                  "a [[plugin]] table of the same name in the rules file gives its settings)");

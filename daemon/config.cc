@@ -75,6 +75,16 @@ class TableReader {
       return *out = ns / 1000000000, true;
     return Fail(n, std::string(key) + ": " + (why.empty() ? "expected a duration like 1h" : why));
   }
+  // The same to the nanosecond ("250ms").
+  bool Duration(const char* key, int64_t* ns) {
+    const toml::node* n = Use(key);
+    if (!n) return true;
+    if (n->is_integer() && n->as_integer()->get() >= 0 && n->as_integer()->get() <= INT64_MAX / 1000000000)
+      return *ns = n->as_integer()->get() * 1000000000, true;
+    std::string why;
+    if (n->is_string() && ParseDuration(n->as_string()->get(), ns, &why) && *ns >= 0) return true;
+    return Fail(n, std::string(key) + ": " + (why.empty() ? "expected a duration like 2s" : why));
+  }
   // Counts: a non-negative integer, no unit.
   bool Count(const char* key, uint32_t max, uint32_t* out) {
     const toml::node* n = Use(key);
@@ -207,7 +217,8 @@ bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
     if (!n->is_table()) return r.Fail(n, "rules must be a table");
     TableReader rr(*n->as_table(), "[rules]", c->path, err);
     std::string unmatched = "drop";
-    if (!rr.StringList("files", &c->rule_files) || !rr.String("unmatched", &unmatched) || !rr.NoOthers())
+    if (!rr.StringList("files", &c->rule_files) || !rr.String("unmatched", &unmatched) ||
+        !rr.Duration("hold", &c->hold.hold_ns) || !rr.Bytes("hold_bytes", &c->hold.hold_bytes) || !rr.NoOthers())
       return false;
     if (unmatched != "drop" && unmatched != "keep")
       return rr.Fail(n->as_table()->get("unmatched"), "unmatched must be \"drop\" or \"keep\"");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "classify/delay_line.h"
 #include "plugin_host/plugin_spec.h"
 
 namespace pcapml {
@@ -45,6 +46,7 @@ struct DaemonConfig {
   std::vector<std::string> rule_files;
   std::vector<PluginSpec> plugins;  // [[plugin]]: instances for plugin = "<name>" rules
   bool keep_unmatched = false;
+  HoldLimits hold;  // [rules] hold, hold_bytes: how long and how much plugins may hold (classify/delay_line.h)
   OutputConfig output;
   std::string metrics_listen = "127.0.0.1:9431";  // "" = off
   std::string metrics_listen_key = "[metrics] listen";  // where it was given, for messages

@@ -32,8 +32,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                    .Help("Times a lost interface was opened again (each one is a gap in capture)")
                    .Register(*registry_);
   plugin_packets_ = &BuildCounter().Name("pcapml_plugin_packets_total")
-                         .Help("Packets each plugin instance was given, by result (labeled, no_opinion, error)")
+                         .Help("Packets each plugin instance was given, by result (labeled, no_opinion, error, held)")
                          .Register(*registry_);
+  held_ = &BuildCounter().Name("pcapml_held_packets_total")
+               .Help("Held packets by how their hold ended (labeled by their plugin, passed on undecided, "
+                     "released at the hold limit, flushed at stop, rotation or reload)")
+               .Register(*registry_);
   written_ = &BuildCounter().Name("pcapml_packets_written_total")
                   .Help("Packets written to completed or current output files").Register(*registry_).Add({});
   unmatched_ = &BuildCounter().Name("pcapml_packets_unmatched_total")
@@ -114,7 +118,12 @@ void Metrics::Publish(const PipelineCounts& n) {
     Add(plugin_packets_->Add({{"plugin", p.name}, {"result", "labeled"}}), p.labeled, &last_["pl/" + p.name]);
     Add(plugin_packets_->Add({{"plugin", p.name}, {"result", "no_opinion"}}), p.no_opinion, &last_["pn/" + p.name]);
     Add(plugin_packets_->Add({{"plugin", p.name}, {"result", "error"}}), p.errors, &last_["pe/" + p.name]);
+    Add(plugin_packets_->Add({{"plugin", p.name}, {"result", "held"}}), p.held, &last_["ph/" + p.name]);
   }
+  Add(held_->Add({{"outcome", "labeled"}}), n.held.labeled, &last_["hl"]);
+  Add(held_->Add({{"outcome", "passed"}}), n.held.passed, &last_["hp"]);
+  Add(held_->Add({{"outcome", "limit"}}), n.held.limit, &last_["hm"]);
+  Add(held_->Add({{"outcome", "flushed"}}), n.held.flushed, &last_["hf"]);
   Add(dropped_->Add({{"source", "output"}, {"reason", "output"}}), n.dropped_output, &last_["output"]);
   Add(*written_, n.written, &last_["written"]);
   Add(*unmatched_, n.unmatched, &last_["unmatched"]);

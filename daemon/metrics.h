@@ -31,12 +31,18 @@ struct SourceCounts {
 // What the framework counted for one plugin instance; packets in = the sum.
 struct PluginCountsRow {
   std::string name;
-  uint64_t labeled = 0, no_opinion = 0, errors = 0;
+  uint64_t labeled = 0, no_opinion = 0, errors = 0, held = 0;
+};
+
+// How held packets left the delay line (classify/delay_line.h HoldCounts).
+struct HeldCountsRow {
+  uint64_t labeled = 0, passed = 0, limit = 0, flushed = 0;
 };
 
 struct PipelineCounts {
   std::vector<SourceCounts> sources;
   std::vector<PluginCountsRow> plugins;
+  HeldCountsRow held;
   uint64_t written = 0, unmatched = 0, bytes_written = 0, files_completed = 0, dropped_output = 0;
   uint64_t bytes_kept = 0, files_removed = 0;
 };
@@ -71,6 +77,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* dropped_;
   prometheus::Family<prometheus::Counter>* reopened_;
   prometheus::Family<prometheus::Counter>* plugin_packets_;
+  prometheus::Family<prometheus::Counter>* held_;
   prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *files_removed_, *reload_ok_, *reload_fail_,
       *recovered_;
   prometheus::Gauge *rules_, *last_reload_ok_, *last_completed_, *rotate_seconds_;

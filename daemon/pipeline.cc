@@ -34,6 +34,7 @@ Pipeline::Pipeline(const DaemonConfig& config, Metrics* metrics, RotatingSink::C
     : config_(config),
       metrics_(metrics),
       sink_(config.output, config.sensor_id, std::move(on_complete)),
+      delay_(config.hold, &sink_output_),
       wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 Pipeline::~Pipeline() {
@@ -68,6 +69,7 @@ std::vector<uint16_t> Pipeline::LinkTypes() const {
 
 void Pipeline::Start(std::unique_ptr<RuleChain> rules) {
   rules_ = std::move(rules);
+  rules_->Attach(&delay_);
   prepared_ = LinkTypes();
   std::string err;
   for (uint16_t lt : prepared_) runtime_.Prepare(lt, &err);  // empty: cannot fail
@@ -97,7 +99,9 @@ std::string Pipeline::OnPipeline(std::function<std::string(RuleSet&)> fn) {
 void Pipeline::TakeUpdates() {
   std::lock_guard<std::mutex> lock(mu_);
   if (next_rules_) {
+    Release();  // held packets go on under the rules that held them
     rules_ = std::move(next_rules_);
+    rules_->Attach(&delay_);
     prepared_ = LinkTypes();
   }
   for (auto& job : jobs_) {
@@ -128,15 +132,24 @@ void Pipeline::Handle(Source& source, size_t index, const SourcePacket& p, int64
     map[p.interface] = sink_.Interface(keys[p.interface]);
     if (std::find(prepared_.begin(), prepared_.end(), p.link_type) == prepared_.end()) PrepareLinkType(p.link_type);
   }
-  Verdict v;
-  if (runtime_.size() > 0) v = runtime_.Classify(p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len);
-  if (!v.rule) v = rules_->Classify(p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len);
-  std::string_view comment = v.comment;
-  if (!v.rule) {
-    ++unmatched_;
-    if (!config_.keep_unmatched) return;
+  now_ns_ = now_ns;
+  if (p.ts_ns > newest_ts_) newest_ts_ = p.ts_ns, newest_wall_ = now_ns;
+  if (!delay_.empty() && sink_.RotationDue(now_ns)) Release();  // no hold spans two files
+  rules_->Process(LinePacket{static_cast<uint32_t>(map[p.interface]), p.link_type, p.ts_ns, p.data, p.caplen,
+                             p.orig_len},
+                  &runtime_);
+}
+
+void Pipeline::SinkOutput::Write(const LinePacket& p, const std::string_view* comment) {
+  if (!comment) {
+    ++p_->unmatched_;
+    if (!p_->config_.keep_unmatched) return;
   }
-  sink_.Write(static_cast<uint32_t>(map[p.interface]), p.ts_ns, p.data, p.caplen, p.orig_len, comment, now_ns);
+  p_->sink_.Write(p.interface, p.ts_ns, p.data, p.caplen, p.orig_len, comment ? *comment : "", p_->now_ns_);
+}
+
+void Pipeline::Release() {
+  if (!delay_.empty()) delay_.Flush();
 }
 
 int Pipeline::Wait(int64_t now_ns) {
@@ -188,8 +201,10 @@ void Pipeline::Publish() {
   c.files_removed = k.files_removed;
   for (size_t i = 0; rules_ && rules_->plugins() && i < rules_->plugins()->size(); ++i) {
     const PluginInstance& in = rules_->plugins()->at(i);
-    c.plugins.push_back({in.name(), in.counts().labeled, in.counts().no_opinion, in.counts().errors});
+    c.plugins.push_back({in.name(), in.counts().labeled, in.counts().no_opinion, in.counts().errors, in.counts().held});
   }
+  const HoldCounts& h = delay_.counts();
+  c.held = {h.labeled, h.passed, h.limit, h.flushed};
   if (metrics_) metrics_->Publish(c);
   std::lock_guard<std::mutex> lock(mu_);
   published_ = std::move(c);
@@ -229,6 +244,13 @@ void Pipeline::Run() {
       all_done = all_done && s.Done();
     }
     if (now >= next_publish) {
+      now_ns_ = now;
+      if (!delay_.empty()) {
+        // On a quiet link packet time stands still: let it run with the
+        // wall clock since the newest packet, so a hold still ends.
+        delay_.Advance(newest_ts_ > INT64_MAX - (now - newest_wall_) ? INT64_MAX : newest_ts_ + (now - newest_wall_));
+        if (sink_.RotationDue(now)) Release();
+      }
       sink_.Tick(now);
       Publish();
       next_publish = now + kPublishNs;
@@ -239,6 +261,8 @@ void Pipeline::Run() {
   // What the kernel took and no one read: none after a full drain.
   if (stop_ns)
     for (const auto& s : sources_) s->CountUnread();
+  now_ns_ = WallClockNs();
+  Release();  // everything held is written, in order, before the file completes
   if (!sink_.Close(&close_error_)) fprintf(stderr, "pcapml daemon: %s\n", close_error_.c_str());
   for (const auto& s : sources_)
     if (std::string r = s->Report(); !r.empty()) fprintf(stderr, "pcapml daemon: %s\n", r.c_str());

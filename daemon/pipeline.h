@@ -61,6 +61,16 @@ class Pipeline {
  private:
   void Run();
   void Handle(Source& source, size_t source_index, const SourcePacket& p, int64_t now_ns);
+  // The delay line's end: counts unmatched packets, writes to the sink.
+  class SinkOutput : public PacketOutput {
+   public:
+    explicit SinkOutput(Pipeline* p) : p_(p) {}
+    void Write(const LinePacket& p, const std::string_view* comment) override;
+
+   private:
+    Pipeline* p_;
+  };
+  void Release();  // ends every hold (stop, rotation, new rules)
   void TakeUpdates();
   void Publish();
   int Wait(int64_t now_ns);
@@ -70,6 +80,10 @@ class Pipeline {
   DaemonConfig config_;
   Metrics* metrics_;
   RotatingSink sink_;
+  SinkOutput sink_output_{this};
+  DelayLine delay_;  // between the rules and the sink: plugins' held packets wait here
+  int64_t now_ns_ = 0;  // wall clock of the current turn, for the sink
+  int64_t newest_ts_ = INT64_MIN, newest_wall_ = 0;  // newest packet time and when it came
   std::vector<std::unique_ptr<Source>> sources_;
   std::vector<std::vector<int64_t>> sink_iface_;  // per source: its interface -> sink interface
   std::vector<uint16_t> prepared_;  // link types the rules are compiled for

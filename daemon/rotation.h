@@ -41,6 +41,10 @@ class RotatingSink {
   void Write(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
              uint32_t orig_len, std::string_view comment, int64_t now_ns);
 
+  // True when the next Write or Tick completes the current file (what is
+  // held in front of the sink is released into it first).
+  bool RotationDue(int64_t now_ns) const { return file_ && NeedsRotation(now_ns); }
+
   // Periodic: time rotation without traffic, flushes buffered packets.
   void Tick(int64_t now_ns);
 

@@ -4,7 +4,7 @@
 The plugin targets read a packet stream (fuzz/fuzz_util.h PacketStream):
 a link-type byte, then records of length (2 bytes), time step (1 byte), packet.
 Seeds here: TLS ClientHellos (whole, split over segments, IPv6, other link
-types), DNS responses (A, AAAA, CNAME chains) followed by connections to
+types), QUIC Initial frames (fuzz_quic protects them itself), DNS responses (A, AAAA, CNAME chains) followed by connections to
 their addresses, the sample lab's captures as streams, and classic pcap
 variants for the reader. Text seeds (rules, configs) are written by hand.
 Run from the repository root: /usr/bin/python3 fuzz/make_seeds.py
@@ -86,6 +86,23 @@ def client_hello(name, padding=0):
     return b"\x01" + struct.pack("!I", len(body))[1:] + body
 
 
+def varint(v):
+    for size, tag in ((1, 0), (2, 0x40), (4, 0x80), (8, 0xC0)):
+        if v < 1 << (8 * size - 2):
+            b = v.to_bytes(size, "big")
+            return bytes([b[0] | tag]) + b[1:]
+    raise ValueError(v)
+
+
+def crypto_frame(offset, data):
+    return b"\x06" + varint(offset) + varint(len(data)) + data
+
+
+def quic_seed(flags, frames):
+    """fuzz_quic's input: flags, an 8-byte connection ID, the frames."""
+    return bytes([flags]) + bytes.fromhex("8394c8f03e515708") + frames
+
+
 def records(msg, fragment=16384):
     out = b""
     for at in range(0, len(msg), fragment):
@@ -160,6 +177,17 @@ def main():
           stream("raw", tls_connection("raw", c4, s4, records(client_hello("a.example.com", 600), 200), split=150)))
     write("tls_sni", "hello-no-name-null.bin", stream("null", tls_connection("null", c4, s4, records(client_hello("")))))
     write("tls_sni", "client-hello-record.bin", hello)
+
+    quic_hello = client_hello("www.example.com")
+    write("quic", "v1-one-initial.bin", quic_seed(0, crypto_frame(0, quic_hello) + b"\0" * 40))
+    write("quic", "v2-one-initial.bin", quic_seed(1, b"\x01" + crypto_frame(0, quic_hello)))
+    # Out of order, with PING, ACK and PADDING between, over three Initials.
+    half = len(quic_hello) // 2
+    write("quic", "v1-out-of-order.bin",
+          quic_seed(4, crypto_frame(half, quic_hello[half:]) + b"\x01\0\0" + b"\x02\x00\x00\x00\x00" +
+                    crypto_frame(0, quic_hello[:half])))
+    write("quic", "no-name.bin", quic_seed(0, crypto_frame(0, client_hello(""))))
+    write("quic", "close.bin", quic_seed(2, b"\x1c\x0a\x00\x03bye" + crypto_frame(0, quic_hello[:10])))
 
     resp = dns_response("www.example.com", [("93.184.216.34", 300, ""), ("2001:db8::443", 60, "")])
     cname = dns_response("cdn.example.com", [(None, 300, "edge.example.net"), ("198.51.100.7", 5, "")])

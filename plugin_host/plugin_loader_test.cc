@@ -20,6 +20,7 @@ namespace {
 const std::string kBuilt = PCAPML_PLUGIN_BUILD_DIR;
 const std::string kEcho = kBuilt + "/testing/test_echo.so";
 const std::string kEcho999 = kBuilt + "/testing/test_echo_v999.so";
+const std::string kEcho1 = kBuilt + "/testing/test_echo_v1.so";  // before Result::kHold
 
 // A private directory (0755) under the test temp dir.
 std::string TempDir(const std::string& name) {
@@ -54,7 +55,7 @@ TEST(PluginLoaderTest, AnotherInterfaceVersionIsRefusedBeforeLoading) {
   LoadedPlugin p;
   std::string err;
   EXPECT_FALSE(LoadPlugin(kEcho999, "", &p, &err));
-  EXPECT_NE(err.find("built against plugin API version 999, but this pcapml speaks version 1"), std::string::npos)
+  EXPECT_NE(err.find("built against plugin API version 999, but this pcapml speaks version 2"), std::string::npos)
       << err;
   EXPECT_EQ(err.find(kEcho999), 0u) << err;
 }
@@ -65,8 +66,20 @@ TEST(PluginLoaderTest, TheDynamicLinkerRefusesAnotherVersionByItself) {
   LoadedPlugin p;
   std::string err;
   EXPECT_FALSE(LoadPlugin(kEcho999, "", &p, &err, LoadOptions{false}));
-  EXPECT_NE(err.find("built against plugin API version 999, but this pcapml speaks version 1"), std::string::npos)
+  EXPECT_NE(err.find("built against plugin API version 999, but this pcapml speaks version 2"), std::string::npos)
       << err;
+}
+
+TEST(PluginLoaderTest, APluginOfThePreviousVersionIsRefused) {
+  // Version 1 had no Result::kHold: such a plugin never learned the answer,
+  // and its build must not load, by either check.
+  for (bool read_version_first : {true, false}) {
+    LoadedPlugin p;
+    std::string err;
+    EXPECT_FALSE(LoadPlugin(kEcho1, "", &p, &err, LoadOptions{read_version_first}));
+    EXPECT_NE(err.find("built against plugin API version 1, but this pcapml speaks version 2"), std::string::npos)
+        << err;
+  }
 }
 
 TEST(PluginLoaderTest, ANameOtherThanConfiguredIsRefused) {

@@ -1,6 +1,6 @@
 // The plugin instances of one run (daemon or `pcapml label`), each with the
 // counters the framework keeps for it (Fluent Bit: every plugin gets the
-// same metrics for free): packets in, labeled, no opinion, errors.
+// same metrics for free): packets in, labeled, no opinion, errors, held.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +15,11 @@
 
 namespace pcapml {
 
+// Answers by kind: in = labeled + no_opinion + errors + held. A held packet
+// the plugin is asked about again (handed on to a later plugin rule) counts
+// again there.
 struct PluginCounts {
-  uint64_t in = 0, labeled = 0, no_opinion = 0, errors = 0;
+  uint64_t in = 0, labeled = 0, no_opinion = 0, errors = 0, held = 0;
 };
 
 class PluginInstance {
@@ -38,7 +41,13 @@ class PluginInstance {
     *label = plugin::Label{};
     plugin::Result r = instance_->Process(packet, label);
     if (r == plugin::Result::kLabel && !ValidLabel(*label)) r = plugin::Result::kError;
-    ++(r == plugin::Result::kLabel ? counts_.labeled : r == plugin::Result::kError ? counts_.errors : counts_.no_opinion);
+    switch (r) {
+      case plugin::Result::kLabel: ++counts_.labeled; break;
+      case plugin::Result::kError: ++counts_.errors; break;
+      case plugin::Result::kHold: ++counts_.held; break;
+      case plugin::Result::kNoOpinion: ++counts_.no_opinion; break;
+      default: ++counts_.errors, r = plugin::Result::kError;  // a value this pcapml does not know
+    }
     return r;
   }
 

@@ -5,7 +5,8 @@
 // with a PluginInfo (name, description, config table, factory) and ends with
 // PCAPML_PLUGIN(info). pcapml calls Process for each packet that reaches a
 // `plugin = "<name>"` rule and passes that rule's filter; the answer is no
-// opinion (later rules are tried), a label, or an error (counted).
+// opinion (later rules are tried), a label, an error (counted), or "hold":
+// undecided, keep this connection's packets until I know (see Result::kHold).
 //
 // Versioning (the Zeek scheme): PCAPML_PLUGIN exports the plain symbol
 // `pcapml_plugin_api_version`, which pcapml reads from the file before
@@ -29,7 +30,7 @@
 #include <vector>
 
 #ifndef PCAPML_PLUGIN_API_VERSION
-#define PCAPML_PLUGIN_API_VERSION 1
+#define PCAPML_PLUGIN_API_VERSION 2
 #endif
 
 namespace pcapml::plugin {
@@ -121,7 +122,29 @@ enum class Result : uint8_t {
   kNoOpinion,  // later rules are tried
   kLabel,      // *label is filled in
   kError,      // the packet was malformed for this plugin (counted; later rules are tried)
+  kHold,       // undecided: pcapml holds the packet until the plugin decides its connection (below)
 };
+
+// Holding (since interface version 2). A plugin that cannot decide yet
+// (tls_sni before the ClientHello: the SYN, SYN-ACK and ACK) answers kHold.
+// pcapml keeps the packet, and every packet after it, in a delay line in
+// front of the writer, and asks the plugin about the next packets of the
+// connection as they come. The connection is pcapml's, not the plugin's:
+// the packet's IP version, protocol and its two (address, port) endpoints in
+// either direction (the address pair for packets without ports). The first
+// other answer the plugin gives for a packet of that connection settles the
+// held ones: kLabel writes them with that label (sample key and fields
+// included), kNoOpinion or kError hands them to the rules after the plugin
+// rule, as if the plugin had said so at once. Packets of other connections
+// wait behind a held one, so files stay in capture order. pcapml also ends a
+// hold by itself, handing the packets on as for kNoOpinion, when the packet
+// has waited `hold` of packet time (2s by default) or the held packets
+// exceed `hold_bytes` (64 MiB by default), and at the end of the input,
+// at rotation and at stop. A plugin that holds should give up (kNoOpinion)
+// as soon as it knows it will never decide (a FIN or RST, the server
+// speaking first) rather than leave it to the limit, which is counted.
+// A held packet handed on to a later plugin rule may be held again by it;
+// with holding off (`hold = "0s"`), kHold counts as kNoOpinion.
 
 struct Field {
   std::string_view key, value;  // written as ",key=value" after the rule's meta
@@ -146,7 +169,7 @@ struct Label {
 class Instance {
  public:
   virtual ~Instance() = default;
-  // Classifies one packet; may keep per-flow state.
+  // Classifies one packet; may keep per-flow state. kHold: see Holding.
   virtual Result Process(const Packet& packet, Label* label) = 0;
   // Called as packet time passes (about once a second of it, and before the
   // first packet): drop state that timed out.

@@ -20,6 +20,9 @@ const plugin::ConfigKey kConfig[] = {
     {"idle_timeout", ConfigType::kDuration, "\"5m\"", "a labeled connection silent this long ends"},
     {"max_addresses", ConfigType::kInteger, "65536", "addresses remembered at once (least recently seen go first)"},
     {"max_connections", ConfigType::kInteger, "65536", "connections tracked at once"},
+    {"lookups", ConfigType::kString, "\"label\"",
+     "\"label\": a lookup (UDP query and answer, a TCP connection to port 53 from its SYN) takes the name it "
+     "asked, its query held until the answer; \"pass\": lookups get no opinion"},
 };
 
 std::unique_ptr<plugin::Instance> Create(const plugin::Config& config, std::string* err) {

@@ -102,4 +102,12 @@ HelloStatus ParseClientHello(const uint8_t* data, size_t size, uint8_t* scratch,
   return HelloStatus::kNeedMore;
 }
 
+HelloStatus ParseClientHelloMessage(const uint8_t* msg, size_t size, std::string_view* name) {
+  if (size < 4) return HelloStatus::kNeedMore;
+  if (msg[0] != kClientHello) return HelloStatus::kNotTls;
+  size_t hello = size_t{msg[1]} << 16 | size_t{msg[2]} << 8 | msg[3];
+  if (size < hello + 4) return HelloStatus::kNeedMore;
+  return Body(Reader(msg + 4, hello), name);
+}
+
 }  // namespace pcapml::tls_sni

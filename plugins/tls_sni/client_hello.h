@@ -23,4 +23,8 @@ inline constexpr size_t kMaxHello = 1 << 16;
 
 HelloStatus ParseClientHello(const uint8_t* data, size_t size, uint8_t* scratch, std::string_view* name);
 
+// The same for a handshake message without the record layer, as QUIC's
+// CRYPTO frames carry it (RFC 9001 §4): *name points into msg.
+HelloStatus ParseClientHelloMessage(const uint8_t* msg, size_t size, std::string_view* name);
+
 }  // namespace pcapml::tls_sni

@@ -107,10 +107,10 @@ names = {{ "*.example.org" = "example-org" }}
         if f["hs"].split(",")[0] == "1":
             hello[f["stream"]] = (i, f["sni"])
     assert sorted(n for _, n in hello.values()) == ["", "api.example.org", "www.example.com"]
-    labeled = 0
+    labeled = held = 0
     for i, f in enumerate(frames):
         at, name = hello.get(f["stream"], (None, ""))
-        if not name or i < at:
+        if not name:
             assert comments[i] == "", f"frame {i + 1}: {comments[i]}"
             continue
         syn = next(g for g in frames if g["stream"] == f["stream"])
@@ -119,10 +119,13 @@ names = {{ "*.example.org" = "example-org" }}
         label = "example-org" if name.endswith(".example.org") else name
         assert comments[i] == f"{sample_id(key)},{label},sni={name}", f"frame {i + 1}"
         labeled += 1
-    # Every packet from the ClientHello on, both directions, was labeled.
-    assert labeled > 20
+        held += i < at
+    # Every packet of a named connection was labeled, both directions, the
+    # ones before its ClientHello (SYN, SYN-ACK, ACK) held until it came.
+    assert labeled > 20 and held == 6
     assert {f["src"] for f in frames} == {"127.0.0.1"}
-    assert f"plugin tls_sni: {len(frames)} packets in, {labeled} labeled, " in p.stderr
+    assert f"plugin tls_sni: {len(frames)} packets in, {labeled - held} labeled, " in p.stderr
+    assert f"packets held: {held} labeled by their plugin" in p.stderr
 
 
 def test_flow_position_numbers_packets_per_connection(tmp_path, tls_capture):
@@ -210,6 +213,10 @@ names = {{ "*.example.org" = "example-org" }}
     p = run("label", "-P", cap, "-L", rules, "-W", out, "--keep-unmatched", "--stats")
     rows = tshark(out, "frame.comment", "frame.time_epoch")
     expect = [""] * len(rows)
+    # The answers themselves are lookups (one 4-tuple), labeled by the name each asked.
+    lookup = sample_id(f"names|17 10.0.0.1 33000 10.0.0.53 53|{ns(rows[0][1])}")
+    expect[0] = f"{lookup},www.example.com,dns=www.example.com"
+    expect[1] = f"{lookup},example-org,dns=api.example.org"
     for first, name, (proto, a, pa, b, pb), count in flows:
         if name is None:
             continue
@@ -220,7 +227,7 @@ names = {{ "*.example.org" = "example-org" }}
         for i in range(first, first + count):
             expect[i] = f"{sample_id(key)},{label},dns={name}"
     assert [r[0] for r in rows] == expect
-    assert "plugin dns: 22 packets in, 12 labeled, 10 no opinion, 0 errors" in p.stderr
+    assert "plugin dns: 22 packets in, 14 labeled, 8 no opinion, 0 errors, 0 held" in p.stderr
 
 
 def test_a_plugin_of_another_interface_version_is_refused(tmp_path, tls_capture):
@@ -231,7 +238,7 @@ def test_a_plugin_of_another_interface_version_is_refused(tmp_path, tls_capture)
     assert p.returncode == 1
     assert p.stderr.strip().splitlines() == [
         f"pcapml: --plugin {stale}: {stale}: built against plugin API version 999, but this pcapml speaks "
-        "version 1; rebuild the plugin with this pcapml's pcapml_plugin.h"]
+        "version 2; rebuild the plugin with this pcapml's pcapml_plugin.h"]
     assert not (tmp_path / "out.pcapng").exists()
     good = os.path.join(PLUGINS, "testing", "test_echo.so")
     run("label", "-P", cap, "-L", rules, "-W", tmp_path / "out.pcapng", "--plugin", good)
@@ -288,11 +295,11 @@ def test_daemon_runs_plugin_rules_and_counts_them(tmp_path):
     try:
         d.wait_for("ready")
         deadline = time.time() + 10
-        while metric(scrape(port), "pcapml_plugin_packets_total", plugin="dns", result="labeled") < 12:
+        while metric(scrape(port), "pcapml_plugin_packets_total", plugin="dns", result="labeled") < 14:
             assert time.time() < deadline, scrape(port)
             time.sleep(0.1)
         text = scrape(port)
-        assert metric(text, "pcapml_plugin_packets_total", plugin="dns", result="no_opinion") == 10
+        assert metric(text, "pcapml_plugin_packets_total", plugin="dns", result="no_opinion") == 8
         assert metric(text, "pcapml_plugin_packets_total", plugin="dns", result="error") == 0
     finally:
         assert d.stop() == 0
@@ -301,7 +308,7 @@ def test_daemon_runs_plugin_rules_and_counts_them(tmp_path):
     run("label", "-P", cap, "-L", offline_rules, "-W", offline, "--keep-unmatched")
     got = [r[0] for f in completed_files(out) for r in tshark(f, "frame.comment") if r[0]]
     want = [r[0] for r in tshark(offline, "frame.comment") if r[0]]
-    assert len(want) == 12
+    assert len(want) == 14
     assert got == want
 
 
@@ -323,7 +330,7 @@ def test_daemon_config_checks_plugin_settings(tmp_path):
 
 def test_plugins_command_describes_settings_and_refuses_stale_plugins():
     p = run("plugins", plugin("tls_sni"), plugin("dns"), plugin("flow_position"))
-    assert p.stdout.startswith("pcapml speaks plugin interface version 1\n")
+    assert p.stdout.startswith("pcapml speaks plugin interface version 2\n")
     for line in ["tls_sni: labels TCP connections by the server name of their TLS ClientHello",
                  '  idle_timeout (duration, default "5m"): forget a connection silent for this long',
                  "dns: labels traffic to and from addresses by the DNS name that resolved to them",
