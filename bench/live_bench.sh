@@ -5,6 +5,9 @@
 # generated capture from inside; pcapml daemon (10,000 host and prefix rules)
 # and then tcpdump capture the outside end with the same 64 MiB kernel buffer.
 #   bench/live_bench.sh [SIZE] [RULES]     defaults: 200MiB, 10000
+# PLUGIN=tls_sni puts tls_sni on every TCP packet to port 443 in front of
+# the rules, and makes every 1000th TCP packet a SYN that never goes on
+# (held until the limit: every packet passes through the delay line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-200MiB}
@@ -30,19 +33,29 @@ ip link set "$out" up
 ip netns exec "$ns" ip addr add 198.18.200.2/24 dev "$in"
 ip netns exec "$ns" ip link set "$in" up
 
-build/bench/make_capture "$dir/in.pcap" "$size" 65536 2>/dev/null
+syn_every=0
+[ "${PLUGIN:-}" = tls_sni ] && syn_every=1000
+build/bench/make_capture "$dir/in.pcap" "$size" 65536 "$syn_every" 2>/dev/null
 # Host rules for half the rule count, /24 prefixes for the rest (of
 # 198.18.0.0/15, the generator's addresses), and a catch-all last.
 awk -v n="$nrules" 'BEGIN {
   for (i = 0; i < n / 2; i++) printf "BPF:host 198.18.%d.%d,host%d\n", int(i / 256) % 256, i % 256, i
   for (i = 0; i < n / 2 - 1; i++) printf "BPF:net 198.%d.%d.0/24,net%d\n", 19 + int(i / 65536), int(i / 256) % 256, i
   print "BPF:ip or ip6,other" }' > "$dir/rules.csv"
+files='"rules.csv"'
+plugin_table=""
+if [ "${PLUGIN:-}" = tls_sni ]; then
+  printf '[[rule]]\nid = "sni"\nplugin = "tls_sni"\nfilter = "tcp dst port 443"\n' > "$dir/sni.toml"
+  files='"sni.toml", "rules.csv"'
+  plugin_table=$(printf '[[plugin]]\nname = "tls_sni"\npath = "%s"\n' "$PWD/build/plugins/tls_sni.so")
+fi
 cat > "$dir/d.toml" <<TOML
+$plugin_table
 [[source]]
 interface = "$out"
 buffer = "64MiB"
 [rules]
-files = ["rules.csv"]
+files = [$files]
 unmatched = "keep"
 [output]
 directory = "out"
