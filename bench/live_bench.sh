@@ -37,6 +37,7 @@ awk -v n="$nrules" 'BEGIN {
   for (i = 0; i < n / 2; i++) printf "BPF:host 198.18.%d.%d,host%d\n", int(i / 256) % 256, i % 256, i
   for (i = 0; i < n / 2 - 1; i++) printf "BPF:net 198.%d.%d.0/24,net%d\n", 19 + int(i / 65536), int(i / 256) % 256, i
   print "BPF:ip or ip6,other" }' > "$dir/rules.csv"
+mkdir -p "$dir/out"
 cat > "$dir/d.toml" <<TOML
 [[source]]
 interface = "$out"
