@@ -19,6 +19,7 @@
 #include "cli/timeline.h"
 #include "pcapio/output_file.h"
 #include "pcapio/reader.h"
+#include "cli/input.h"
 #include "rules/label.h"
 
 namespace pcapml {
@@ -222,6 +223,8 @@ int RunSummary(const Args& args) {
   app.add_option("-L,--rules", o.rules, "rules files (TOML or legacy) whose time windows --timeline draws");
   bool stats = false;
   app.add_flag("--stats", stats, "accepted like on every command; summary always prints its counts");
+  InputOptions io;
+  AddInputOptions(app, &io);
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
   if (o.csv && o.json) {
     fprintf(stderr, "pcapml summary: --csv and --json exclude each other (see pcapml help summary)\n");
@@ -237,17 +240,16 @@ int RunSummary(const Args& args) {
   SummaryTable table(o.timeline.empty() ? nullptr : &timeline);
   uint64_t n = 0;
   for (const std::string& input : o.inputs) {
-    PacketReader reader;
-    if (!reader.Open(input, &err)) return Fail(err);
+    Input in;
+    if (!in.Open(input, io, &err)) return Fail(err);
     Progress progress("summary " + input);
     Packet p;
-    PacketReader::Status st;
-    while ((st = reader.Next(&p, &err)) == PacketReader::Status::kPacket) {
+    while (in.Next(&p)) {
       table.Add(p);
-      progress.Update(reader.position(), reader.file_size(), ++n);
+      progress.Update(in.reader().position(), in.reader().file_size(), ++n);
     }
     progress.Done();
-    if (st == PacketReader::Status::kError) return Fail(err);
+    if (!in.Finish(&err)) return Fail(err);
   }
   std::string timeline_json;
   if (!o.timeline.empty() && !WriteTimeline(o, table, timeline, &timeline_json, &err)) return Fail(err);

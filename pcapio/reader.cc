@@ -111,6 +111,16 @@ bool PacketReader::CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t o
               err);
 }
 
+// The input ends inside the block or record at offset, of `length` bytes
+// (0: its header is cut, so unknown).
+bool PacketReader::CutShort(uint64_t offset, uint64_t length, std::string* err) {
+  uint64_t have = (file_size_ ? file_size_ : base_ + end_) - offset;
+  cut_short_ = true;
+  *err = path_ + ": cut short: the input ends inside the record at byte offset " + std::to_string(offset) + " (" +
+         std::to_string(have) + (length ? " of " + std::to_string(length) : "") + " bytes)";
+  return false;
+}
+
 bool PacketReader::Open(const std::string& path, std::string* err, size_t buffer) {
   path_ = path;
   if (path == "-") {
@@ -201,7 +211,9 @@ bool PacketReader::Fill(size_t need, std::string* err) {
 
 PacketReader::Status PacketReader::Next(Packet* packet, std::string* err) {
   err->clear();
-  return format_ == FileFormat::kPcap ? NextPcap(packet, err) : NextPcapng(packet, err);
+  cut_short_ = false;
+  Status st = format_ == FileFormat::kPcap ? NextPcap(packet, err) : NextPcapng(packet, err);
+  return st == Status::kError && cut_short_ ? Status::kTruncated : st;
 }
 
 PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
@@ -209,15 +221,14 @@ PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
   if (!Fill(16, err)) {
     if (!err->empty()) return Status::kError;
     if (end_ == pos_) return Status::kEnd;
-    Fail(offset, "truncated packet record header", err);
+    CutShort(offset, 0, err);
     return Status::kError;
   }
   const uint8_t* h = buf_.data() + pos_;
   uint32_t caplen = U32(h + 8);
   if (!CheckCaplen(caplen, interfaces_[0], offset, err)) return Status::kError;
   if (!Fill(16 + size_t{caplen}, err)) {
-    if (err->empty()) Fail(offset, "truncated packet record (" + std::to_string(caplen) +
-                                       " bytes announced)", err);
+    if (err->empty()) CutShort(offset, 16 + uint64_t{caplen}, err);
     return Status::kError;
   }
   h = buf_.data() + pos_;
@@ -244,7 +255,7 @@ PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
 
 bool PacketReader::ReadSectionHeader(std::string* err) {
   uint64_t offset = base_ + pos_;
-  if (!Fill(12, err)) return err->empty() ? Fail(offset, "truncated section header block", err) : false;
+  if (!Fill(12, err)) return err->empty() ? CutShort(offset, 0, err) : false;
   uint32_t magic = Load32(buf_.data() + pos_ + 8);
   if (magic == kByteOrderMagic) swapped_ = false;
   else if (magic == __builtin_bswap32(kByteOrderMagic)) swapped_ = true;
@@ -252,10 +263,9 @@ bool PacketReader::ReadSectionHeader(std::string* err) {
   uint32_t len = U32(buf_.data() + pos_ + 4);
   if (len < 28 || len % 4 != 0 || len > kMaxBlock)
     return Fail(offset, "section header block with bad length " + std::to_string(len), err);
-  if (file_size_ && offset + len > file_size_)
-    return Fail(offset, "section header block of " + std::to_string(len) +
-                            " bytes runs past the end of the file", err);
-  if (!Fill(len, err)) return err->empty() ? Fail(offset, "truncated section header block", err) : false;
+  // Known to run past the end: said without reading (or allocating) it.
+  if ((file_size_ && offset + len > file_size_) || !Fill(len, err))
+    return err->empty() ? CutShort(offset, len, err) : false;
   const uint8_t* b = buf_.data() + pos_;
   if (U32(b + len - 4) != len)
     return Fail(offset, "block length trailer mismatch (" + std::to_string(len) + " vs " +
@@ -388,7 +398,7 @@ PacketReader::Status PacketReader::NextPcapng(Packet* p, std::string* err) {
     if (!Fill(8, err)) {
       if (!err->empty()) return Status::kError;
       if (end_ == pos_) return Status::kEnd;
-      Fail(offset, "truncated block header", err);
+      CutShort(offset, 0, err);
       return Status::kError;
     }
     uint32_t type = Load32(buf_.data() + pos_);
@@ -402,13 +412,9 @@ PacketReader::Status PacketReader::NextPcapng(Packet* p, std::string* err) {
       Fail(offset, "block of type " + Hex(type) + " with bad length " + std::to_string(len), err);
       return Status::kError;
     }
-    if (file_size_ && offset + len > file_size_) {
-      Fail(offset, "block of " + std::to_string(len) + " bytes runs past the end of the file (" +
-                       std::to_string(file_size_) + " bytes)", err);
-      return Status::kError;
-    }
-    if (!Fill(len, err)) {
-      if (err->empty()) Fail(offset, "truncated block", err);
+    // Known to run past the end: said without reading (or allocating) it.
+    if ((file_size_ && offset + len > file_size_) || !Fill(len, err)) {
+      if (err->empty()) CutShort(offset, len, err);
       return Status::kError;
     }
     const uint8_t* b = buf_.data() + pos_;

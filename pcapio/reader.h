@@ -47,7 +47,10 @@ struct Packet {
 
 class PacketReader {
  public:
-  enum class Status { kPacket, kEnd, kError };
+  // kTruncated: the input ends inside a record or block (a capture cut
+  // short, e.g. its writer was killed); every packet before it was whole,
+  // and *err names the offset. kError: damage, *err names the offset.
+  enum class Status { kPacket, kEnd, kTruncated, kError };
 
   PacketReader();
   ~PacketReader();
@@ -97,6 +100,7 @@ class PacketReader {
                      std::string* err);
   bool Fail(uint64_t offset, const std::string& what, std::string* err);
   bool CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t offset, std::string* err);
+  bool CutShort(uint64_t offset, uint64_t length, std::string* err);
   // False if the time is outside 0..kMaxTimestampNs.
   bool ToNanoseconds(const Interface& ifc, uint64_t units, int64_t* ns) const;
   uint32_t U32(const uint8_t* p) const;
@@ -119,6 +123,7 @@ class PacketReader {
   std::vector<Interface> interfaces_;
   std::string shb_userappl_, shb_comment_;
   bool pcap_nanos_ = false;
+  bool cut_short_ = false;  // the last error was the input ending inside a block
 };
 
 }  // namespace pcapml
