@@ -141,7 +141,7 @@ int RunSort(const Args& args) {
   app.add_option("--memory", o.memory, "memory for packets in sort runs (default 256MiB)");
   app.add_option("--tmpdir", o.tmpdir, "directory for the spilled runs (default: the output's)");
   app.add_flag("--stats", o.stats, "print packet, sample and run counts at the end");
-  AddInputOptions(app, &o.in);
+  AddInputOptions(app, &o.in, /*filter=*/true);
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
   uint64_t memory = 0;
   std::string err;

@@ -197,7 +197,7 @@ int RunSplit(const Args& args) {
                  "sample files kept open at once (default: 1024, or half the descriptor limit)")
       ->check(CLI::Range(1, 100000));
   app.add_flag("--stats", o.stats, "print packet, sample and file counts at the end");
-  AddInputOptions(app, &o.in);
+  AddInputOptions(app, &o.in, /*filter=*/true);
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
   while (o.dir.size() > 1 && o.dir.back() == '/') o.dir.pop_back();
   if (o.max_open == 0) o.max_open = DefaultMaxOpen();

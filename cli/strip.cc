@@ -134,7 +134,7 @@ int RunStrip(const Args& args) {
       ->required();
   app.add_flag("--pcapng", o.pcapng, "write pcapng (keeps several link types) instead of classic pcap");
   app.add_flag("--stats", o.stats, "print packet counts at the end");
-  AddInputOptions(app, &o.in);
+  AddInputOptions(app, &o.in, /*filter=*/true);
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
 
   Input in;

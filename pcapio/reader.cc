@@ -9,6 +9,8 @@
 #include <cinttypes>
 #include <cstring>
 
+#include "pcapio/decompressor.h"
+
 namespace pcapml {
 namespace {
 
@@ -87,6 +89,21 @@ PacketReader::~PacketReader() {
   if (own_fd_ && fd_ >= 0) close(fd_);
 }
 
+std::string PacketReader::compression() const { return decompressor_ ? decompressor_->name() : ""; }
+
+// The bytes read so far are the start of a compressed stream: read on through the decompressor, from the start.
+bool PacketReader::StartDecompressing(std::string* err) {
+  decompressor_->pending.assign(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(end_));
+  end_ = pos_ = 0;
+  base_ = 0;
+  file_size_ = 0;  // of the decompressed data: unknown
+  if (Fill(4, err)) return true;
+  if (!err->empty()) return false;
+  if (decompressor_->cut_short())
+    return *err = path_ + ": cut short: the " + decompressor_->name() + " stream ends before any capture data", false;
+  return *err = path_ + ": " + decompressor_->name() + " stream without a capture in it", false;
+}
+
 uint32_t PacketReader::U32(const uint8_t* p) const {
   uint32_t v = Load32(p);
   return swapped_ ? __builtin_bswap32(v) : v;
@@ -116,8 +133,9 @@ bool PacketReader::CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t o
 bool PacketReader::CutShort(uint64_t offset, uint64_t length, std::string* err) {
   uint64_t have = (file_size_ ? file_size_ : base_ + end_) - offset;
   cut_short_ = true;
-  *err = path_ + ": cut short: the input ends inside the record at byte offset " + std::to_string(offset) + " (" +
-         std::to_string(have) + (length ? " of " + std::to_string(length) : "") + " bytes)";
+  *err = path_ + ": cut short: the input ends inside the record at byte offset " + std::to_string(offset) +
+         (decompressor_ ? " of the decompressed data" : "") + " (" + std::to_string(have) +
+         (length ? " of " + std::to_string(length) : "") + " bytes)";
   return false;
 }
 
@@ -161,6 +179,8 @@ bool PacketReader::ReadFileHeader(std::string* err) {
     if (end_ == 0) return *err = path + ": empty file, not a pcap or pcapng file", false;
     return Fail(0, "truncated file header (" + std::to_string(end_) + " bytes)", err);
   }
+  if (!decompressor_ && fd_ >= 0 && (decompressor_ = Decompressor::ForMagic(buf_.data(), end_)))
+    if (!StartDecompressing(err)) return false;
   uint32_t magic = Load32(buf_.data());
   switch (magic) {
     case 0xa1b2c3d4: case 0xd4c3b2a1: case 0xa1b23c4d: case 0x4d3cb2a1: {
@@ -196,11 +216,13 @@ bool PacketReader::Fill(size_t need, std::string* err) {
   }
   if (buf_.size() < need) buf_.resize(need);
   while (end_ < need && !eof_) {
-    ssize_t n = read(fd_, buf_.data() + end_, buf_.size() - end_);
+    std::string why;
+    ssize_t n = decompressor_ ? decompressor_->Read(fd_, buf_.data() + end_, buf_.size() - end_, &why)
+                              : read(fd_, buf_.data() + end_, buf_.size() - end_);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      *err = path_ + ": read error at byte offset " + std::to_string(base_ + end_) + ": " +
-             strerror(errno);
+      if (!decompressor_ && errno == EINTR) continue;
+      *err = path_ + ": " + (decompressor_ ? why : "read error at byte offset " + std::to_string(base_ + end_) +
+                                                       ": " + strerror(errno));
       return false;
     }
     if (n == 0) eof_ = true;
@@ -213,6 +235,11 @@ PacketReader::Status PacketReader::Next(Packet* packet, std::string* err) {
   err->clear();
   cut_short_ = false;
   Status st = format_ == FileFormat::kPcap ? NextPcap(packet, err) : NextPcapng(packet, err);
+  if (st == Status::kEnd && decompressor_ && decompressor_->cut_short()) {  // cut at a record boundary
+    *err = path_ + ": cut short: the " + decompressor_->name() + " stream ends early, after " +
+           std::to_string(position()) + " bytes of capture";
+    return Status::kTruncated;
+  }
   return st == Status::kError && cut_short_ ? Status::kTruncated : st;
 }
 

@@ -4,11 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace pcapml {
+
+class Decompressor;
 
 enum class FileFormat { kPcap, kPcapng };
 
@@ -57,9 +60,10 @@ class PacketReader {
   PacketReader(const PacketReader&) = delete;
   PacketReader& operator=(const PacketReader&) = delete;
 
-  // Opens a file ("-" is standard input) and reads its header. Reads go
-  // through a buffer of `buffer` bytes (grown for a larger block): merge
-  // keeps many readers open and gives each less.
+  // Opens a file ("-" is standard input) and reads its header; a gzip or
+  // zstd compressed file is decompressed as it is read. Reads go through a
+  // buffer of `buffer` bytes (grown for a larger block): merge keeps many
+  // readers open and gives each less.
   bool Open(const std::string& path, std::string* err, size_t buffer = kDefaultBuffer);
   // Reads a copy of `data` instead of a file (`name` stands for the path in
   // errors): the fuzz targets, whose buffer is then exactly the input.
@@ -75,6 +79,8 @@ class PacketReader {
   // Bytes consumed so far and the file size (0 if unknown): for progress.
   uint64_t position() const { return base_ + pos_; }
   uint64_t file_size() const { return file_size_; }
+  // "gzip" or "zstd" for a compressed input, else "".
+  std::string compression() const;
   // Section header fields of the most recent section (pcapng only).
   const std::string& user_application() const { return shb_userappl_; }
   const std::string& section_comment() const { return shb_comment_; }
@@ -92,6 +98,7 @@ class PacketReader {
  private:
   bool ReadFileHeader(std::string* err);
   bool Fill(size_t need, std::string* err);
+  bool StartDecompressing(std::string* err);
   Status NextPcap(Packet* packet, std::string* err);
   Status NextPcapng(Packet* packet, std::string* err);
   bool ReadSectionHeader(std::string* err);
@@ -124,6 +131,7 @@ class PacketReader {
   std::string shb_userappl_, shb_comment_;
   bool pcap_nanos_ = false;
   bool cut_short_ = false;  // the last error was the input ending inside a block
+  std::unique_ptr<Decompressor> decompressor_;
 };
 
 }  // namespace pcapml

@@ -18,7 +18,7 @@ def test_csv_total_matches_every_conformance_file():
     assert len(CORPUS) >= 48
     for f in CORPUS:
         out = run("summary", "-M", f, "--csv").stdout.splitlines()
-        assert out[0] == "label,samples,packets,bytes"
+        assert out[0] == "label,samples,packets,bytes,first,last"
         total = out[-1].split(",")
         assert total[0] == "TOTAL"
         assert int(total[2]) == expected_packets(f), f
@@ -69,7 +69,7 @@ def test_summary_counts_samples_per_label(tmp_path, sample):
     table = {r[0]: r[1:] for r in rows[1:]}
     # Cross-check with tshark: packets per label from the comments.
     comments = [r[0] for r in tshark(out, "frame.comment")]
-    for label, (samples, packets, _bytes) in table.items():
+    for label, (samples, packets, _bytes, _first, _last) in table.items():
         if label == "TOTAL":
             assert int(packets) == len(comments)
             continue
