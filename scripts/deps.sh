@@ -5,7 +5,7 @@ BUILD_PACKAGES="cmake make g++ pkg-config libpcap-dev libboost-dev libboost-file
   libsystemd-dev libgtest-dev libbenchmark-dev"
 LINT_PACKAGES="clang-format clang-tidy"
 TEST_PACKAGES="tshark tcpdump tcpreplay netsniff-ng iproute2 time prometheus systemd python3 python3-pytest python3-scapy
-  python3-yaml ngtcp2-client ngtcp2-server dnsmasq-base bind9-dnsutils zstd"
+  python3-yaml ngtcp2-client ngtcp2-server dnsmasq-base bind9-dnsutils zstd python3-dpkt man-db"
 
 ensure_packages() {
   local missing=()
