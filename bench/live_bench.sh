@@ -49,6 +49,7 @@ if [ "${PLUGIN:-}" = tls_sni ]; then
   files='"sni.toml", "rules.csv"'
   plugin_table=$(printf '[[plugin]]\nname = "tls_sni"\npath = "%s"\n' "$PWD/build/plugins/tls_sni.so")
 fi
+mkdir -p "$dir/out"
 cat > "$dir/d.toml" <<TOML
 $plugin_table
 [[source]]

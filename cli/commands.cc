@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 
 #include "version.h"
 
@@ -31,30 +32,50 @@ const Tool* FindTool(const std::string& name) {
   return nullptr;
 }
 
-void PrintUsage(FILE* out) {
-  fprintf(out,
-          "pcapml %s: labeled network-traffic datasets in standard pcapng\n\n"
-          "usage: pcapml <command> [options]     (pcapml help <command> for its options)\n\n"
-          "commands:\n",
-          PCAPML_VERSION);
-  for (const Tool& t : Tools()) fprintf(out, "  %-10s %s\n", t.name, t.description);
-  fprintf(out,
-          "\nthe seed's flag form works too:\n"
-          "  pcapml -D dataset/ -L labels.txt -W dataset.pcapng     label a directory\n"
-          "  pcapml -P trace.pcap -L metadata.csv -W labeled.pcapng  label one capture\n"
-          "  pcapml -M labeled.pcapng -O output_dir/                 split to pcaps + metadata.csv\n"
-          "  pcapml -M labeled.pcapng -s -W sorted.pcapng            sort by sampleID, then time\n"
-          "  pcapml -M labeled.pcapng -p -W plain.pcap               strip labels\n"
-          "  pcapml -M a.pcapng b.pcapng -W merged.pcapng            merge in time order\n"
-          "  pcapml -M labeled.pcapng                                summary\n\n"
-          "exit status: 0 success, 1 the job failed, 2 bad command line\n");
+void PrintUsage(FILE* out) { fputs(Overview().c_str(), out); }
+
+const Tool* Closest(const std::string& name) {
+  const Tool* best = nullptr;
+  size_t best_d = 3;
+  for (const Tool& t : Tools()) {
+    size_t d = EditDistance(name, t.name);
+    if (d < best_d) best_d = d, best = &t;
+  }
+  return best;
 }
 
-bool Has(const Args& args, const char* flag) {
-  return std::find(args.begin(), args.end(), flag) != args.end();
+int UnknownCommand(const std::string& name) {
+  const Tool* best = Closest(name);
+  fprintf(stderr, "pcapml: unknown command '%s'%s%s%s (see pcapml --help)\n", name.c_str(),
+          best ? ", did you mean '" : "", best ? best->name : "", best ? "'?" : "");
+  return kExitUsage;
 }
 
-// Maps the seed's flag form onto a subcommand; returns "" if args are not in it.
+// CLI11's help, with "pcapml" in the usage line and an option that is also
+// the positional argument (-M,--input,input) marked required once, under
+// Positionals.
+class Formatter : public CLI::Formatter {
+ public:
+  std::string make_option(const CLI::Option* opt, bool is_positional) const override {
+    if (is_positional || !opt->get_positional()) return CLI::Formatter::make_option(opt, is_positional);
+    std::stringstream out;
+    CLI::detail::format_help(out, make_option_name(opt, false) + " " + opt->get_type_name(),
+                             "the same as " + opt->get_name(true) + ", as an option", column_width_);
+    return out.str();
+  }
+};
+
+void UseFormatter(CLI::App& app) {
+  app.formatter(std::make_shared<Formatter>());
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) UseFormatter(*sub);
+}
+
+// Set while DescribeTool runs a tool: ParseCommandLine hands the app over instead of parsing.
+const std::function<void(const CLI::App&)>* describe = nullptr;
+
+bool Has(const Args& args, const char* flag) { return std::find(args.begin(), args.end(), flag) != args.end(); }
+
+// Maps the short flag form onto a subcommand; returns "" if args are not in it.
 std::string SeedCommand(Args* args) {
   if (Has(*args, "-D") || Has(*args, "-P")) return "label";
   if (!Has(*args, "-M")) return "";
@@ -92,18 +113,55 @@ const std::vector<Tool>& Tools() {
 }
 
 int ParseCommandLine(CLI::App& app, const Args& args) {
+  UseFormatter(app);
+  if (describe) return (*describe)(app), kExitOk;
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {
-    fputs(app.help().c_str(), stdout);
+    fputs(app.help("pcapml").c_str(), stdout);
     return kExitOk;
   } catch (const CLI::ParseError& e) {
-    fprintf(stderr, "pcapml %s: %s (see pcapml help %s)\n", app.get_name().c_str(), e.what(),
+    // CLI11 checks required options before it reports the arguments it did not expect, and takes the value
+    // of an unknown option for a positional: name the unknown option, the cause, first.
+    std::string what = e.what();
+    std::vector<std::string> extra = app.remaining(true);
+    auto unknown =
+        std::find_if(extra.begin(), extra.end(), [](const std::string& a) { return a.size() > 1 && a[0] == '-'; });
+    if (unknown != extra.end())
+      what = "unknown option " + *unknown;
+    else if (!extra.empty())
+      what = "unexpected argument '" + extra[0] + "'";
+    fprintf(stderr, "pcapml %s: %s (see pcapml help %s)\n", app.get_name().c_str(), what.c_str(),
             app.get_name().c_str());
     return kExitUsage;
   }
   return -1;
+}
+
+void DescribeTool(const Tool& tool, const std::function<void(const CLI::App&)>& fn) {
+  describe = &fn;
+  tool.run({});
+  describe = nullptr;
+}
+
+std::string Overview() {
+  std::string s = "pcapml " PCAPML_VERSION
+                  ": labeled network-traffic datasets in standard pcapng\n\n"
+                  "usage: pcapml <command> [options]     (pcapml help <command> for its options)\n\n"
+                  "commands:\n";
+  char line[256];
+  for (const Tool& t : Tools()) snprintf(line, sizeof line, "  %-10s %s\n", t.name, t.description), s += line;
+  return s +
+         "\nshort forms:\n"
+         "  pcapml -D dataset/ -L labels.txt -W dataset.pcapng     label a directory\n"
+         "  pcapml -P trace.pcap -L metadata.csv -W labeled.pcapng  label one capture\n"
+         "  pcapml -M labeled.pcapng -O output_dir/                 split to pcaps + metadata.csv\n"
+         "  pcapml -M labeled.pcapng -s -W sorted.pcapng            sort by sampleID, then time\n"
+         "  pcapml -M labeled.pcapng -p -W plain.pcap               strip labels\n"
+         "  pcapml -M a.pcapng b.pcapng -W merged.pcapng            merge in time order\n"
+         "  pcapml -M labeled.pcapng                                summary\n\n"
+         "exit status: 0 success, 1 the job failed, 2 bad command line\n";
 }
 
 int RunPcapml(int argc, char** argv) {
@@ -118,8 +176,10 @@ int RunPcapml(int argc, char** argv) {
   }
   if (args[0] == "help") {
     if (args.size() < 2) return PrintUsage(stdout), kExitOk;
+    if (args[1] == "--man") return fputs(ManPage().c_str(), stdout), kExitOk;
+    if (args[1] == "--bash-completion") return fputs(BashCompletion().c_str(), stdout), kExitOk;
     const Tool* t = FindTool(args[1]);
-    if (!t) return Fail("help: unknown command '" + args[1] + "'");
+    if (!t) return UnknownCommand(args[1]);
     return Dispatch(*t, {"--help"});
   }
   if (args[0][0] == '-') {
@@ -131,17 +191,7 @@ int RunPcapml(int argc, char** argv) {
     return Dispatch(*FindTool(name), args);
   }
   const Tool* tool = FindTool(args[0]);
-  if (!tool) {
-    const Tool* best = nullptr;
-    size_t best_d = 3;
-    for (const Tool& t : Tools()) {
-      size_t d = EditDistance(args[0], t.name);
-      if (d < best_d) best_d = d, best = &t;
-    }
-    fprintf(stderr, "pcapml: unknown command '%s'%s%s%s (see pcapml --help)\n", args[0].c_str(),
-            best ? ", did you mean '" : "", best ? best->name : "", best ? "'?" : "");
-    return kExitUsage;
-  }
+  if (!tool) return UnknownCommand(args[0]);
   return Dispatch(*tool, Args(args.begin() + 1, args.end()));
 }
 

@@ -2,6 +2,7 @@
 // (ninja-style). main() is a thin wrapper around RunPcapml().
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,13 +24,25 @@ struct Tool {
 
 const std::vector<Tool>& Tools();
 
-// Entry point: subcommands, the seed's flag form (-D/-P/-M ...), --help,
-// --version, "help <command>".
+// Entry point: subcommands, the short flag form (-D/-P/-M ...), --help,
+// --version, "help <command>", "help --man" and "help --bash-completion".
 int RunPcapml(int argc, char** argv);
 
 // Parses args into app. Returns -1 to go on, else the code to exit with
-// (0 after --help, kExitUsage after a usage error, printed in one line).
+// (0 after --help, kExitUsage after a usage error, printed in one line
+// naming the argument at fault).
 int ParseCommandLine(CLI::App& app, const Args& args);
+
+// Runs tool without doing its work: fn gets its CLI::App, fully built (the
+// options and help texts the man page and shell completion are made of).
+void DescribeTool(const Tool& tool, const std::function<void(const CLI::App&)>& fn);
+
+// The overview `pcapml --help` prints (commands, short forms, exit status).
+std::string Overview();
+
+// pcapml help --man: the manual page (roff); --bash-completion: the script.
+std::string ManPage();
+std::string BashCompletion();
 
 // Tool entry points.
 int RunSummary(const Args& args);

@@ -27,10 +27,17 @@ int RunDaemonCommand(const Args& args) {
   DaemonConfig config;
   std::string err;
   if (!LoadDaemonConfig(check_path.empty() ? config_path : check_path, &config, &err)) return Fail(err);
-  if (listen->count()) config.metrics_listen = metrics_listen, config.metrics_listen_key = "--metrics-listen";
+  if (listen->count()) {
+    config.metrics_listen = metrics_listen;
+    config.metrics_listen_key = config.origins["metrics.listen"] = "--metrics-listen";
+  }
   if (!check_path.empty()) {
     std::string summary;
-    if (!CheckDaemonConfig(config, &summary, &err)) return Fail(err);
+    std::vector<std::string> problems;
+    if (!CheckDaemonConfig(config, &summary, &problems)) {
+      for (const std::string& p : problems) Fail(p);
+      return kExitFailure;
+    }
     printf("%s: ok: %s\n", check_path.c_str(), summary.c_str());
     return kExitOk;
   }

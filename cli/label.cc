@@ -12,6 +12,7 @@
 #include "base/progress.h"
 #include "base/units.h"
 #include "cli/commands.h"
+#include "cli/input.h"
 #include "pcapio/pcapng_writer.h"
 #include "pcapio/reader.h"
 #include "classify/rule_chain.h"
@@ -30,6 +31,7 @@ struct LabelOptions {
   size_t max_flows = SampleOptions().max_flows;
   std::vector<std::string> plugins;  // --plugin PATH
   std::string hold = "2s", hold_bytes = "64MiB";
+  InputOptions in;  // --strict
 };
 
 struct Counts {
@@ -56,12 +58,12 @@ class LabelJob {
   // or output error.
   template <typename Prepare, typename Handle>
   bool Copy(const std::string& path, Prepare prepare, Handle handle, std::string* err) {
-    PacketReader reader;
-    if (!reader.Open(path, err)) return false;
+    Input input;
+    if (!input.Open(path, opts_.in, err)) return false;
+    PacketReader& reader = input.reader();
     std::vector<int64_t> out_iface;  // input interface -> output IDB, -1 until seen
     Packet p;
-    PacketReader::Status st;
-    while ((st = reader.Next(&p, err)) == PacketReader::Status::kPacket) {
+    while (input.Next(&p)) {
       const Interface& in = reader.interfaces()[p.interface];
       if (p.interface >= out_iface.size()) out_iface.resize(reader.interfaces().size(), -1);
       if (out_iface[p.interface] < 0) {
@@ -74,7 +76,7 @@ class LabelJob {
     }
     done_bytes_ += reader.position();
     if (!out_.ok()) return *err = out_.error(), false;
-    return st == PacketReader::Status::kEnd;
+    return input.Finish(err);
   }
 
   void Write(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
@@ -268,6 +270,9 @@ int RunLabel(const Args& args) {
   app.add_flag("--skip-bad", o.skip_bad, "warn about and skip listed files that are missing or unreadable");
   app.add_flag("-v,--verbose", o.verbose, "name the files present but not listed");
   app.add_flag("--stats", o.stats, "print packet, sample and file counts at the end");
+  app.add_flag("--strict", o.in.strict,
+               "an input cut short (its last record incomplete) is an error; by default its complete "
+               "packets are read, with a warning");
   app.add_option("--max-flows", o.max_flows, "capture mode: flows tracked at once for sample = \"flow\" rules")
       ->check(CLI::PositiveNumber);
   app.add_option("--hold", o.hold,

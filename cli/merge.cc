@@ -33,7 +33,7 @@ struct MergeCliOptions {
   std::vector<std::string> inputs;
   std::string write, tmpdir;
   size_t max_open = 0;
-  bool stats = false;
+  bool stats = false, strict = false;
 };
 
 size_t DefaultMaxOpen() {
@@ -99,15 +99,17 @@ struct MergeTotals {
 };
 
 bool MergeOnce(const std::vector<std::string>& inputs, const std::string& write, const std::string& what,
-               const TempFiles& temps, MergeTotals* totals, std::string* err) {
+               const TempFiles& temps, bool strict, MergeTotals* totals, std::string* err) {
   OutputFile out;
   if (!out.Open(write, err)) return false;
   Progress progress(what);
   MergeOptions mo;
   mo.read_buffer = ReadBuffer(inputs.size());
   mo.progress = &progress;
+  mo.strict = strict;
   MergeStats pass;
   if (!MergeFiles(inputs, &out, mo, &pass, err) || !out.Commit(err)) return false;
+  for (const std::string& w : pass.cut_short) fprintf(stderr, "pcapml: warning: %s\n", w.c_str());
   ++totals->passes;
   totals->packets = pass.packets;  // the last pass writes them all
   totals->interfaces = pass.interfaces;
@@ -133,12 +135,12 @@ bool Merge(const MergeCliOptions& o, MergeTotals* totals, std::string* err) {
     std::vector<std::string> in(list.begin() + pos, list.begin() + pos + group);
     std::string temp = temps.Next();
     std::string what = "merge: pass " + std::to_string(temps.count()) + " (" + std::to_string(group) + " files)";
-    if (!MergeOnce(in, temp, what, temps, totals, err)) return false;
+    if (!MergeOnce(in, temp, what, temps, o.strict, totals, err)) return false;
     for (const std::string& p : in) temps.Release(p);
     list.erase(list.begin() + pos + 1, list.begin() + pos + group);
     list[pos++] = temp;
   }
-  return MergeOnce(list, o.write, "merge: " + std::to_string(list.size()) + " files", temps, totals, err);
+  return MergeOnce(list, o.write, "merge: " + std::to_string(list.size()) + " files", temps, o.strict, totals, err);
 }
 
 void PrintStats(const MergeCliOptions& o, const MergeTotals& s) {
@@ -168,6 +170,9 @@ int RunMerge(const Args& args) {
       ->check(CLI::Range(size_t{2}, size_t{1} << 20));
   app.add_option("--tmpdir", o.tmpdir, "directory for intermediate files (default: the output's)");
   app.add_flag("--stats", o.stats, "print packet, interface and pass counts at the end");
+  app.add_flag("--strict", o.strict,
+               "an input cut short (its last record incomplete) is an error; by default its complete "
+               "packets are merged, with a warning");
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
   if (o.max_open == 0) o.max_open = DefaultMaxOpen();
 

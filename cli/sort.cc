@@ -13,6 +13,7 @@
 #include "base/progress.h"
 #include "base/units.h"
 #include "cli/commands.h"
+#include "cli/input.h"
 #include "pcapio/packet_sorter.h"
 #include "pcapio/pcapng_writer.h"
 #include "pcapio/reader.h"
@@ -26,6 +27,7 @@ namespace {
 struct SortOptions {
   std::string input, write, memory = "256MiB", tmpdir;
   bool stats = false;
+  InputOptions in;
 };
 
 struct SortCounts {
@@ -64,21 +66,21 @@ class KeyMaker {
 };
 
 // Reads every packet into the sorter; returns the input's interfaces.
-bool ReadRuns(const std::string& input, PacketSorter* sorter, SortCounts* counts,
-              std::vector<Interface>* interfaces, std::string* err) {
-  PacketReader reader;
-  if (!reader.Open(input, err)) return false;
-  Progress progress("sort: reading " + input);
+bool ReadRuns(const SortOptions& o, PacketSorter* sorter, SortCounts* counts, std::vector<Interface>* interfaces,
+              std::string* err) {
+  Input in;
+  if (!in.Open(o.input, o.in, err)) return false;
+  Progress progress("sort: reading " + o.input);
   KeyMaker keys(counts);
   Packet p;
-  PacketReader::Status st;
-  while ((st = reader.Next(&p, err)) == PacketReader::Status::kPacket) {
+  while (in.Next(&p)) {
     if (!sorter->Add(keys.Key(p), p.interface, p.data, p.caplen, p.orig_len, p.comment, err)) return false;
     counts->bytes += p.caplen + p.comment.size();
-    progress.Update(reader.position(), reader.file_size(), counts->read);
+    progress.Update(in.reader().position(), in.reader().file_size(), counts->read);
   }
-  *interfaces = reader.interfaces();
-  return st == PacketReader::Status::kEnd;
+  progress.Done();
+  *interfaces = in.reader().interfaces();
+  return in.Finish(err);
 }
 
 bool WriteSorted(PacketSorter* sorter, const std::vector<Interface>& interfaces, SortCounts* counts,
@@ -139,6 +141,7 @@ int RunSort(const Args& args) {
   app.add_option("--memory", o.memory, "memory for packets in sort runs (default 256MiB)");
   app.add_option("--tmpdir", o.tmpdir, "directory for the spilled runs (default: the output's)");
   app.add_flag("--stats", o.stats, "print packet, sample and run counts at the end");
+  AddInputOptions(app, &o.in, /*filter=*/true);
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
   uint64_t memory = 0;
   std::string err;
@@ -156,7 +159,7 @@ int RunSort(const Args& args) {
   PacketSorter sorter(so);
   SortCounts counts;
   std::vector<Interface> interfaces;
-  if (!ReadRuns(o.input, &sorter, &counts, &interfaces, &err) ||
+  if (!ReadRuns(o, &sorter, &counts, &interfaces, &err) ||
       !WriteSorted(&sorter, interfaces, &counts, &out, &err))
     return Fail(err);
   if (o.stats) PrintStats(counts, sorter);

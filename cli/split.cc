@@ -18,6 +18,7 @@
 #include "base/csv.h"
 #include "base/progress.h"
 #include "cli/commands.h"
+#include "cli/input.h"
 #include "pcapio/output_file.h"
 #include "pcapio/output_file_set.h"
 #include "pcapio/pcap_writer.h"
@@ -35,6 +36,7 @@ struct SplitOptions {
   std::string input, dir;
   size_t max_open = 0;  // 0: from the descriptor limit
   bool stats = false;
+  InputOptions in;
 };
 
 struct Sample {
@@ -157,16 +159,15 @@ bool MakeOutputDir(const std::string& dir, bool* created, std::string* err) {
   return true;
 }
 
-bool Split(const SplitOptions& o, PacketReader& reader, Splitter& splitter, std::string* err) {
+bool Split(const SplitOptions& o, Input& in, Splitter& splitter, std::string* err) {
   Progress progress("split " + o.input);
   Packet p;
-  PacketReader::Status st;
-  while ((st = reader.Next(&p, err)) == PacketReader::Status::kPacket) {
-    if (!splitter.Add(p, reader.interfaces()[p.interface], err) || !splitter.ok(err)) return false;
-    progress.Update(reader.position(), reader.file_size(), splitter.counts().read);
+  while (in.Next(&p)) {
+    if (!splitter.Add(p, in.reader().interfaces()[p.interface], err) || !splitter.ok(err)) return false;
+    progress.Update(in.reader().position(), in.reader().file_size(), splitter.counts().read);
   }
   progress.Done();
-  return st == PacketReader::Status::kEnd && splitter.Finish(err);
+  return in.Finish(err) && splitter.Finish(err);
 }
 
 void PrintStats(const SplitOptions& o, const Splitter& s) {
@@ -196,19 +197,20 @@ int RunSplit(const Args& args) {
                  "sample files kept open at once (default: 1024, or half the descriptor limit)")
       ->check(CLI::Range(1, 100000));
   app.add_flag("--stats", o.stats, "print packet, sample and file counts at the end");
+  AddInputOptions(app, &o.in, /*filter=*/true);
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
   while (o.dir.size() > 1 && o.dir.back() == '/') o.dir.pop_back();
   if (o.max_open == 0) o.max_open = DefaultMaxOpen();
 
-  PacketReader reader;
+  Input in;
   std::string err;
-  if (!reader.Open(o.input, &err)) return Fail(err);
+  if (!in.Open(o.input, o.in, &err)) return Fail(err);
   bool created = false;
   if (!MakeOutputDir(o.dir, &created, &err)) return Fail(err);
   bool ok;
   {
     Splitter splitter(o.dir, o.max_open);
-    ok = Split(o, reader, splitter, &err);
+    ok = Split(o, in, splitter, &err);
     if (ok && o.stats) PrintStats(o, splitter);
   }  // a failed splitter removes its partial files here
   if (ok) return kExitOk;

@@ -14,6 +14,7 @@
 
 #include "base/progress.h"
 #include "cli/commands.h"
+#include "cli/input.h"
 #include "pcapio/pcap_writer.h"
 #include "pcapio/pcapng_writer.h"
 #include "pcapio/reader.h"
@@ -26,6 +27,7 @@ constexpr uint16_t kEthernet = 1;
 struct StripOptions {
   std::string input, write;
   bool pcapng = false, stats = false;
+  InputOptions in;
 };
 
 struct StripCounts {
@@ -54,15 +56,15 @@ bool WidenSnaplen(OutputFile* out, uint32_t snaplen, std::string* err) {
 }
 
 // Classic pcap: one link type, from the first packet.
-bool StripToPcap(PacketReader& reader, OutputFile* out, StripCounts* c, std::string* err) {
+bool StripToPcap(Input& in, OutputFile* out, StripCounts* c, std::string* err) {
+  PacketReader& reader = in.reader();
   PcapWriter writer(out);
   Progress progress("strip " + reader.path());
   std::set<uint16_t> types;
   uint16_t link_type = 0;
   uint32_t header_snaplen = 0, snaplen = 0;
   Packet p;
-  PacketReader::Status st;
-  while ((st = reader.Next(&p, err)) == PacketReader::Status::kPacket) {
+  while (in.Next(&p)) {
     const Interface& ifc = reader.interfaces()[p.interface];
     if (c->packets++ == 0) {
       link_type = ifc.link_type;
@@ -78,7 +80,7 @@ bool StripToPcap(PacketReader& reader, OutputFile* out, StripCounts* c, std::str
     writer.WritePacket(p.ts_ns, p.data, p.caplen, p.orig_len);
   }
   progress.Done();
-  if (st == PacketReader::Status::kError) return false;
+  if (!in.Finish(err)) return false;
   if (types.size() > 1)
     return *err = reader.path() + " has packets of several link types (" + Join(types) +
                   "); a classic pcap holds one: use --pcapng for an unlabeled pcapng",
@@ -92,7 +94,8 @@ bool StripToPcap(PacketReader& reader, OutputFile* out, StripCounts* c, std::str
 }
 
 // pcapng: every interface in input order, EPBs without options.
-bool StripToPcapng(PacketReader& reader, OutputFile* out, StripCounts* c, std::string* err) {
+bool StripToPcapng(Input& in, OutputFile* out, StripCounts* c, std::string* err) {
+  PacketReader& reader = in.reader();
   PcapngWriter writer(out);
   writer.WriteSectionHeader();
   std::vector<uint32_t> ids;
@@ -104,8 +107,7 @@ bool StripToPcapng(PacketReader& reader, OutputFile* out, StripCounts* c, std::s
   };
   Progress progress("strip " + reader.path());
   Packet p;
-  PacketReader::Status st;
-  while ((st = reader.Next(&p, err)) == PacketReader::Status::kPacket) {
+  while (in.Next(&p)) {
     if (p.interface >= ids.size()) declare();
     ++c->packets;
     c->labeled += !p.comment.empty();
@@ -113,7 +115,7 @@ bool StripToPcapng(PacketReader& reader, OutputFile* out, StripCounts* c, std::s
     progress.Update(reader.position(), reader.file_size(), c->packets);
   }
   progress.Done();
-  if (st == PacketReader::Status::kError) return false;
+  if (!in.Finish(err)) return false;
   declare();
   return out->Commit(err);
 }
@@ -132,15 +134,16 @@ int RunStrip(const Args& args) {
       ->required();
   app.add_flag("--pcapng", o.pcapng, "write pcapng (keeps several link types) instead of classic pcap");
   app.add_flag("--stats", o.stats, "print packet counts at the end");
+  AddInputOptions(app, &o.in, /*filter=*/true);
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;
 
-  PacketReader reader;
+  Input in;
   std::string err;
-  if (!reader.Open(o.input, &err)) return Fail(err);
+  if (!in.Open(o.input, o.in, &err)) return Fail(err);
   OutputFile out;
   if (!out.Open(o.write, &err)) return Fail(err);
   StripCounts c;
-  bool ok = o.pcapng ? StripToPcapng(reader, &out, &c, &err) : StripToPcap(reader, &out, &c, &err);
+  bool ok = o.pcapng ? StripToPcapng(in, &out, &c, &err) : StripToPcap(in, &out, &c, &err);
   if (!ok) return Fail(err);
   if (o.stats)
     fprintf(stderr, "pcapml strip: %" PRIu64 " packets written, %" PRIu64 " of them had comments\n",

@@ -108,6 +108,12 @@ class TableReader {
     }
     return true;
   }
+  // "<file>:<line>: <table> <key>" for a key that was set (callers check).
+  std::string Origin(const char* key) const {
+    const toml::node* n = t_.get(key);
+    int line = static_cast<int>((n ? n->source() : t_.source()).begin.line);
+    return path_ + ":" + std::to_string(line) + ": " + (where_ == "top level" ? "" : where_ + " ") + key;
+  }
   const toml::node* Use(const char* key) {
     used_.insert(key);
     return t_.get(key);
@@ -159,6 +165,8 @@ bool ReadSource(const toml::table& t, size_t index, const DaemonConfig& c, Sourc
   s->recorded_pace = pace == "recorded";
   s->speed = speed;
   s->file = Resolve(fs::path(c.path).parent_path().string(), s->file);
+  s->origin = r.Origin(s->interface.empty() ? "file" : "interface");
+  if (!s->filter.empty()) s->filter_origin = r.Origin("filter");
   return r.NoOthers();
 }
 
@@ -194,12 +202,15 @@ bool ReadOutput(const toml::table& t, DaemonConfig* c, std::string* err) {
     return r.Fail(t.get("prefix"), "prefix must be a non-empty file name");
   o.post_rotate = SplitWords(post);
   o.directory = Resolve(fs::path(c->path).parent_path().string(), o.directory);
+  for (const char* key : {"directory", "post_rotate", "max_bytes"})
+    if (t.get(key)) c->origins[std::string("output.") + key] = r.Origin(key);
   return r.NoOthers();
 }
 
 bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
   TableReader r(top, "top level", c->path, err);
   if (!r.String("sensor_id", &c->sensor_id) || !r.String("user", &c->user)) return false;
+  if (!c->user.empty()) c->origins["user"] = r.Origin("user");
   if (const toml::node* n = r.Use("source")) {
     const toml::array* a = n->as_array();
     if (!a || !a->is_array_of_tables()) return r.Fail(n, "source must be [[source]] tables");
@@ -220,6 +231,7 @@ bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
     if (!rr.StringList("files", &c->rule_files) || !rr.String("unmatched", &unmatched) ||
         !rr.Duration("hold", &c->hold.hold_ns) || !rr.Bytes("hold_bytes", &c->hold.hold_bytes) || !rr.NoOthers())
       return false;
+    if (n->as_table()->get("files")) c->origins["rules.files"] = rr.Origin("files");
     if (unmatched != "drop" && unmatched != "keep")
       return rr.Fail(n->as_table()->get("unmatched"), "unmatched must be \"drop\" or \"keep\"");
     c->keep_unmatched = unmatched == "keep";
@@ -238,6 +250,7 @@ bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
     uint16_t port;
     if (!c->metrics_listen.empty() && !ParseListenAddress(c->metrics_listen, &address, &port, &why))
       return mr.Fail(n->as_table()->get("listen"), "listen \"" + c->metrics_listen + "\": " + why);
+    if (n->as_table()->get("listen")) c->origins["metrics.listen"] = mr.Origin("listen");
   }
   if (const toml::node* n = r.Use("control")) {
     if (!n->is_table()) return r.Fail(n, "control must be a table");
@@ -249,6 +262,14 @@ bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
 }
 
 }  // namespace
+
+std::string DaemonConfig::Origin(const std::string& key) const {
+  auto it = origins.find(key);
+  if (it != origins.end()) return it->second;
+  size_t dot = key.find('.');
+  std::string shown = dot == std::string::npos ? key : "[" + key.substr(0, dot) + "] " + key.substr(dot + 1);
+  return path + ": " + shown + " (default)";
+}
 
 bool LoadDaemonConfig(const std::string& path, DaemonConfig* config, std::string* err) {
   config->path = path;

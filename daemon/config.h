@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct SourceConfig {
   // Replay.
   bool recorded_pace = false;
   double speed = 1.0;
+  std::string origin;         // "<file>:<line>: source N interface" (or file), for later checks
+  std::string filter_origin;  // the same for filter
   std::string name() const { return interface.empty() ? file : interface; }
 };
 
@@ -51,6 +54,11 @@ struct DaemonConfig {
   std::string metrics_listen = "127.0.0.1:9431";  // "" = off
   std::string metrics_listen_key = "[metrics] listen";  // where it was given, for messages
   std::string control_socket;                     // "" = off
+  // Where checked keys were set ("output.directory" -> "<file>:<line>: [output] directory"), so checks made
+  // after parsing (daemon/preflight.h) name the key, file and line too.
+  std::map<std::string, std::string> origins;
+  // The origin of key, or "<file>: <key> (default)" when the file does not set it.
+  std::string Origin(const std::string& key) const;
 };
 
 bool LoadDaemonConfig(const std::string& path, DaemonConfig* config, std::string* err);

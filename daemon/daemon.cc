@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <utility>
 
 #include "base/units.h"
@@ -24,11 +23,11 @@
 #include "daemon/daemon.h"
 #include "daemon/disk_budget.h"
 #include "daemon/pipeline.h"
+#include "daemon/preflight.h"
 #include "daemon/recovery.h"
 
 
 namespace asio = boost::asio;
-namespace fs = std::filesystem;
 
 namespace pcapml {
 namespace {
@@ -63,7 +62,7 @@ void Log(const std::string& message) { fprintf(stderr, "pcapml daemon: %s\n", me
 // Drops root for the configured user once the capture handles are open.
 // Under systemd the unit's User= and capabilities do this instead.
 bool DropPrivileges(const DaemonConfig& c, std::string* err) {
-  if (getuid() != 0 || c.user.empty() || getenv("INVOCATION_ID")) return true;
+  if (!GivesOutputToUser(c)) return true;
   struct passwd* pw = getpwnam(c.user.c_str());
   if (!pw) return *err = "user '" + c.user + "' does not exist", false;
   // The user must be able to write the files it will rotate.
@@ -86,20 +85,20 @@ class Daemon {
     // (MiBs of rule indexes), and memory below them is never given back.
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     std::string err;
-    if (!plugins_.Load(config_.plugins, &err)) return Fail(err);
-    auto rules = LoadRules(&err);
-    if (!rules) return Fail(err);
     // First of what the daemon holds: a second instance stops here, before it
     // opens captures or the metrics port. Requests wait until the loop runs.
     if (!config_.control_socket.empty()) {
       control_ = std::make_unique<ControlServer>(io_, [this](const auto& requests) { return Control(requests); });
       if (!control_->Start(config_.control_socket, &err)) return Fail(err);
     }
-    std::error_code ec;
-    fs::create_directories(config_.output.directory, ec);
-    if (!fs::is_directory(config_.output.directory))
-      return Fail("output directory " + config_.output.directory + ": " + (ec ? ec.message() : "not a directory"));
-    if (!CheckDiskBudget(config_.output, &err)) return Fail(err);
+    // Then refuse what cannot work (a missing interface, output directory, a
+    // taken metrics port, a disk budget the disk cannot hold ...), each problem one line naming its key.
+    std::vector<std::string> problems = CheckEnvironment(config_);
+    for (const std::string& p : problems) Fail(p);
+    if (!problems.empty()) return kExitFailure;
+    if (!plugins_.Load(config_.plugins, &err)) return Fail(err);
+    auto rules = LoadRules(&err);
+    if (!rules) return Fail(err);
     pipeline_ = std::make_unique<Pipeline>(config_, &metrics_, [this](const std::string& path) {
       asio::post(io_, [this, path] { PostRotate(path); });
     });
@@ -448,13 +447,21 @@ std::vector<std::string> SplitLines(const std::string& text) {
 
 int RunDaemon(DaemonConfig config) { return Daemon(std::move(config)).Run(); }
 
-bool CheckDaemonConfig(const DaemonConfig& config, std::string* summary, std::string* err) {
+bool CheckDaemonConfig(const DaemonConfig& config, std::string* summary, std::vector<std::string>* problems) {
+  *problems = CheckEnvironment(config);
   PluginSet plugins;
   RuleChain rules;
-  if (!plugins.Load(config.plugins, err) || !LoadRuleFiles(config, plugins, &rules, err) || !rules.Prepare(1, err))
+  std::string err;
+  if (!plugins.Load(config.plugins, &err) || !LoadRuleFiles(config, plugins, &rules, &err)) {
+    problems->push_back(err);
     return false;
+  }
+  std::vector<uint16_t> link_types = ExpectedLinkTypes(config);
+  if (link_types.empty()) link_types.push_back(1);  // a file without packets: Ethernet, as the daemon would
+  for (uint16_t lt : link_types)
+    if (!rules.Prepare(lt, &err)) problems->push_back(err);
   *summary = std::to_string(config.sources.size()) + " source(s), " + std::to_string(rules.size()) + " rule(s)";
-  return true;
+  return problems->empty();
 }
 
 }  // namespace pcapml

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "daemon/config.h"
 
@@ -12,8 +13,10 @@ namespace pcapml {
 // when all sources are files. Returns the process exit status.
 int RunDaemon(DaemonConfig config);
 
-// --check-config: loads the plugins and rules files the config names and
-// compiles the rules. On success *summary says what was found.
-bool CheckDaemonConfig(const DaemonConfig& config, std::string* summary, std::string* err);
+// --check-config: what the daemon checks before it captures
+// (daemon/preflight.h), then loads the plugins and rules files the config
+// names and compiles the rules for the sources' link types. On success
+// *summary says what was found; else *problems holds one line per problem.
+bool CheckDaemonConfig(const DaemonConfig& config, std::string* summary, std::vector<std::string>* problems);
 
 }  // namespace pcapml

@@ -1,6 +1,7 @@
 #include "pcapio/output_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +17,12 @@ bool OutputFile::Open(const std::string& path, std::string* err, size_t buffer) 
   if (path == "-") {
     fd_ = 1;
     return true;
+  }
+  // Refused before any work: "<dir>/.partial" would be written whole, then fail to become "<dir>/".
+  struct stat st;
+  if (path.empty() || path.back() == '/' || (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) {
+    *err = "cannot write " + path + ": it is a directory (give a file name)";
+    return false;
   }
   temp_ = path + ".partial";
   fd_ = open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -21,6 +21,7 @@ struct Input {
   bool started = false;             // a packet was read
   std::vector<uint32_t> out_iface;  // reader's interface -> output id
   uint64_t last_offset = 0;         // for progress: bytes consumed
+  uint64_t packets = 0;             // read so far
 };
 
 // The option list of p in this machine's byte order, without opt_endofopt.
@@ -160,10 +161,16 @@ class Merger {
   // counts the bytes consumed for the progress line.
   PacketReader::Status Advance(Input& in, std::string* err) {
     PacketReader::Status st = in.reader.Next(&in.packet, err);
+    if (st == PacketReader::Status::kTruncated) {  // its complete packets are merged, as tcpdump -r reads it
+      if (options_.strict) return *err += " (--strict)", PacketReader::Status::kError;
+      stats_->cut_short.push_back(*err + "; read the " + std::to_string(in.packets) + " complete packets before it");
+      return PacketReader::Status::kEnd;
+    }
     if (st != PacketReader::Status::kPacket) {
       if (st == PacketReader::Status::kEnd) consumed_ += in.reader.file_size() - in.last_offset;
       return st;
     }
+    ++in.packets;
     const Packet& p = in.packet;
     consumed_ += p.offset - in.last_offset;
     in.last_offset = p.offset;

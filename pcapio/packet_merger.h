@@ -32,11 +32,14 @@ struct MergeStats {
   // Per input: packets earlier than their predecessor in that input.
   std::vector<uint64_t> out_of_order;
   uint64_t options_dropped = 0;  // non-comment options of byte-swapped inputs
+  // Inputs cut short (last record incomplete), each "<what>; read the N complete packets before it".
+  std::vector<std::string> cut_short;
 };
 
 struct MergeOptions {
   size_t read_buffer = 1u << 20;  // per input
   Progress* progress = nullptr;   // updated per packet when set
+  bool strict = false;            // an input cut short is an error, not the end of that input
 };
 
 // Merges `inputs`, all open at once, into `out` (opened by the caller, not

@@ -43,11 +43,12 @@ std::vector<Read> ReadAll(const std::string& path, std::string* section_comment 
 }
 
 bool Merge(const std::vector<std::string>& inputs, const std::string& out_path, MergeStats* stats, std::string* err,
-           size_t buffer = 1u << 20) {
+           size_t buffer = 1u << 20, bool strict = false) {
   OutputFile out;
   if (!out.Open(out_path, err)) return false;
   MergeOptions o;
   o.read_buffer = buffer;
+  o.strict = strict;
   return MergeFiles(inputs, &out, o, stats, err) && out.Commit(err);
 }
 
@@ -177,12 +178,28 @@ TEST(PacketMerger, NamesTheInputAtFault) {
   std::string good = TempPath("good.pcapng"), bad = TempPath("bad.pcapng"), out = TempPath("fault.pcapng");
   WriteFile(good, "", "eth0", {1, 2}, "g");
   std::vector<uint8_t> bytes = ReadBytes(good);
-  WriteBytes(bad, bytes, bytes.size() - 6);
+  // Damage: the last block's trailing length disagrees.
+  std::vector<uint8_t> damaged = bytes;
+  damaged[damaged.size() - 4] ^= 0x40;
+  WriteBytes(bad, damaged, damaged.size());
   MergeStats stats;
   std::string err;
   EXPECT_FALSE(Merge({good, bad}, out, &stats, &err));
   EXPECT_NE(err.find(bad), std::string::npos) << err;
   EXPECT_NE(err.find("offset"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(out));
+  // Cut short: its complete packets are merged, and said so; with strict, an error.
+  WriteBytes(bad, bytes, bytes.size() - 6);
+  MergeStats cut;
+  ASSERT_TRUE(Merge({good, bad}, out, &cut, &err)) << err;
+  ASSERT_EQ(cut.cut_short.size(), 1u);
+  EXPECT_NE(cut.cut_short[0].find(bad + ": cut short"), std::string::npos) << cut.cut_short[0];
+  EXPECT_NE(cut.cut_short[0].find("read the 1 complete packets before it"), std::string::npos) << cut.cut_short[0];
+  EXPECT_EQ(cut.packets, 3u);
+  fs::remove(out);
+  MergeStats strict;
+  EXPECT_FALSE(Merge({good, bad}, out, &strict, &err, 1u << 20, /*strict=*/true));
+  EXPECT_NE(err.find("cut short"), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(out));
   for (const auto& f : {good, bad}) fs::remove(f);
 }

@@ -9,6 +9,8 @@
 #include <cinttypes>
 #include <cstring>
 
+#include "pcapio/decompressor.h"
+
 namespace pcapml {
 namespace {
 
@@ -87,6 +89,21 @@ PacketReader::~PacketReader() {
   if (own_fd_ && fd_ >= 0) close(fd_);
 }
 
+std::string PacketReader::compression() const { return decompressor_ ? decompressor_->name() : ""; }
+
+// The bytes read so far are the start of a compressed stream: read on through the decompressor, from the start.
+bool PacketReader::StartDecompressing(std::string* err) {
+  decompressor_->pending.assign(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(end_));
+  end_ = pos_ = 0;
+  base_ = 0;
+  file_size_ = 0;  // of the decompressed data: unknown
+  if (Fill(4, err)) return true;
+  if (!err->empty()) return false;
+  if (decompressor_->cut_short())
+    return *err = path_ + ": cut short: the " + decompressor_->name() + " stream ends before any capture data", false;
+  return *err = path_ + ": " + decompressor_->name() + " stream without a capture in it", false;
+}
+
 uint32_t PacketReader::U32(const uint8_t* p) const {
   uint32_t v = Load32(p);
   return swapped_ ? __builtin_bswap32(v) : v;
@@ -109,6 +126,17 @@ bool PacketReader::CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t o
                           (caplen > kMaxCaplen ? " above the maximum of " + std::to_string(kMaxCaplen)
                                                : " above its snap length of " + std::to_string(ifc.snaplen)),
               err);
+}
+
+// The input ends inside the block or record at offset, of `length` bytes
+// (0: its header is cut, so unknown).
+bool PacketReader::CutShort(uint64_t offset, uint64_t length, std::string* err) {
+  uint64_t have = (file_size_ ? file_size_ : base_ + end_) - offset;
+  cut_short_ = true;
+  *err = path_ + ": cut short: the input ends inside the record at byte offset " + std::to_string(offset) +
+         (decompressor_ ? " of the decompressed data" : "") + " (" + std::to_string(have) +
+         (length ? " of " + std::to_string(length) : "") + " bytes)";
+  return false;
 }
 
 bool PacketReader::Open(const std::string& path, std::string* err, size_t buffer) {
@@ -151,6 +179,8 @@ bool PacketReader::ReadFileHeader(std::string* err) {
     if (end_ == 0) return *err = path + ": empty file, not a pcap or pcapng file", false;
     return Fail(0, "truncated file header (" + std::to_string(end_) + " bytes)", err);
   }
+  if (!decompressor_ && fd_ >= 0 && (decompressor_ = Decompressor::ForMagic(buf_.data(), end_)))
+    if (!StartDecompressing(err)) return false;
   uint32_t magic = Load32(buf_.data());
   switch (magic) {
     case 0xa1b2c3d4: case 0xd4c3b2a1: case 0xa1b23c4d: case 0x4d3cb2a1: {
@@ -186,11 +216,13 @@ bool PacketReader::Fill(size_t need, std::string* err) {
   }
   if (buf_.size() < need) buf_.resize(need);
   while (end_ < need && !eof_) {
-    ssize_t n = read(fd_, buf_.data() + end_, buf_.size() - end_);
+    std::string why;
+    ssize_t n = decompressor_ ? decompressor_->Read(fd_, buf_.data() + end_, buf_.size() - end_, &why)
+                              : read(fd_, buf_.data() + end_, buf_.size() - end_);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      *err = path_ + ": read error at byte offset " + std::to_string(base_ + end_) + ": " +
-             strerror(errno);
+      if (!decompressor_ && errno == EINTR) continue;
+      *err = path_ + ": " + (decompressor_ ? why : "read error at byte offset " + std::to_string(base_ + end_) +
+                                                       ": " + strerror(errno));
       return false;
     }
     if (n == 0) eof_ = true;
@@ -201,7 +233,14 @@ bool PacketReader::Fill(size_t need, std::string* err) {
 
 PacketReader::Status PacketReader::Next(Packet* packet, std::string* err) {
   err->clear();
-  return format_ == FileFormat::kPcap ? NextPcap(packet, err) : NextPcapng(packet, err);
+  cut_short_ = false;
+  Status st = format_ == FileFormat::kPcap ? NextPcap(packet, err) : NextPcapng(packet, err);
+  if (st == Status::kEnd && decompressor_ && decompressor_->cut_short()) {  // cut at a record boundary
+    *err = path_ + ": cut short: the " + decompressor_->name() + " stream ends early, after " +
+           std::to_string(position()) + " bytes of capture";
+    return Status::kTruncated;
+  }
+  return st == Status::kError && cut_short_ ? Status::kTruncated : st;
 }
 
 PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
@@ -209,15 +248,14 @@ PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
   if (!Fill(16, err)) {
     if (!err->empty()) return Status::kError;
     if (end_ == pos_) return Status::kEnd;
-    Fail(offset, "truncated packet record header", err);
+    CutShort(offset, 0, err);
     return Status::kError;
   }
   const uint8_t* h = buf_.data() + pos_;
   uint32_t caplen = U32(h + 8);
   if (!CheckCaplen(caplen, interfaces_[0], offset, err)) return Status::kError;
   if (!Fill(16 + size_t{caplen}, err)) {
-    if (err->empty()) Fail(offset, "truncated packet record (" + std::to_string(caplen) +
-                                       " bytes announced)", err);
+    if (err->empty()) CutShort(offset, 16 + uint64_t{caplen}, err);
     return Status::kError;
   }
   h = buf_.data() + pos_;
@@ -244,7 +282,7 @@ PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
 
 bool PacketReader::ReadSectionHeader(std::string* err) {
   uint64_t offset = base_ + pos_;
-  if (!Fill(12, err)) return err->empty() ? Fail(offset, "truncated section header block", err) : false;
+  if (!Fill(12, err)) return err->empty() ? CutShort(offset, 0, err) : false;
   uint32_t magic = Load32(buf_.data() + pos_ + 8);
   if (magic == kByteOrderMagic) swapped_ = false;
   else if (magic == __builtin_bswap32(kByteOrderMagic)) swapped_ = true;
@@ -252,10 +290,9 @@ bool PacketReader::ReadSectionHeader(std::string* err) {
   uint32_t len = U32(buf_.data() + pos_ + 4);
   if (len < 28 || len % 4 != 0 || len > kMaxBlock)
     return Fail(offset, "section header block with bad length " + std::to_string(len), err);
-  if (file_size_ && offset + len > file_size_)
-    return Fail(offset, "section header block of " + std::to_string(len) +
-                            " bytes runs past the end of the file", err);
-  if (!Fill(len, err)) return err->empty() ? Fail(offset, "truncated section header block", err) : false;
+  // Known to run past the end: said without reading (or allocating) it.
+  if ((file_size_ && offset + len > file_size_) || !Fill(len, err))
+    return err->empty() ? CutShort(offset, len, err) : false;
   const uint8_t* b = buf_.data() + pos_;
   if (U32(b + len - 4) != len)
     return Fail(offset, "block length trailer mismatch (" + std::to_string(len) + " vs " +
@@ -388,7 +425,7 @@ PacketReader::Status PacketReader::NextPcapng(Packet* p, std::string* err) {
     if (!Fill(8, err)) {
       if (!err->empty()) return Status::kError;
       if (end_ == pos_) return Status::kEnd;
-      Fail(offset, "truncated block header", err);
+      CutShort(offset, 0, err);
       return Status::kError;
     }
     uint32_t type = Load32(buf_.data() + pos_);
@@ -402,13 +439,9 @@ PacketReader::Status PacketReader::NextPcapng(Packet* p, std::string* err) {
       Fail(offset, "block of type " + Hex(type) + " with bad length " + std::to_string(len), err);
       return Status::kError;
     }
-    if (file_size_ && offset + len > file_size_) {
-      Fail(offset, "block of " + std::to_string(len) + " bytes runs past the end of the file (" +
-                       std::to_string(file_size_) + " bytes)", err);
-      return Status::kError;
-    }
-    if (!Fill(len, err)) {
-      if (err->empty()) Fail(offset, "truncated block", err);
+    // Known to run past the end: said without reading (or allocating) it.
+    if ((file_size_ && offset + len > file_size_) || !Fill(len, err)) {
+      if (err->empty()) CutShort(offset, len, err);
       return Status::kError;
     }
     const uint8_t* b = buf_.data() + pos_;

@@ -4,11 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace pcapml {
+
+class Decompressor;
 
 enum class FileFormat { kPcap, kPcapng };
 
@@ -47,16 +50,20 @@ struct Packet {
 
 class PacketReader {
  public:
-  enum class Status { kPacket, kEnd, kError };
+  // kTruncated: the input ends inside a record or block (a capture cut
+  // short, e.g. its writer was killed); every packet before it was whole,
+  // and *err names the offset. kError: damage, *err names the offset.
+  enum class Status { kPacket, kEnd, kTruncated, kError };
 
   PacketReader();
   ~PacketReader();
   PacketReader(const PacketReader&) = delete;
   PacketReader& operator=(const PacketReader&) = delete;
 
-  // Opens a file ("-" is standard input) and reads its header. Reads go
-  // through a buffer of `buffer` bytes (grown for a larger block): merge
-  // keeps many readers open and gives each less.
+  // Opens a file ("-" is standard input) and reads its header; a gzip or
+  // zstd compressed file is decompressed as it is read. Reads go through a
+  // buffer of `buffer` bytes (grown for a larger block): merge keeps many
+  // readers open and gives each less.
   bool Open(const std::string& path, std::string* err, size_t buffer = kDefaultBuffer);
   // Reads a copy of `data` instead of a file (`name` stands for the path in
   // errors): the fuzz targets, whose buffer is then exactly the input.
@@ -72,6 +79,8 @@ class PacketReader {
   // Bytes consumed so far and the file size (0 if unknown): for progress.
   uint64_t position() const { return base_ + pos_; }
   uint64_t file_size() const { return file_size_; }
+  // "gzip" or "zstd" for a compressed input, else "".
+  std::string compression() const;
   // Section header fields of the most recent section (pcapng only).
   const std::string& user_application() const { return shb_userappl_; }
   const std::string& section_comment() const { return shb_comment_; }
@@ -89,6 +98,7 @@ class PacketReader {
  private:
   bool ReadFileHeader(std::string* err);
   bool Fill(size_t need, std::string* err);
+  bool StartDecompressing(std::string* err);
   Status NextPcap(Packet* packet, std::string* err);
   Status NextPcapng(Packet* packet, std::string* err);
   bool ReadSectionHeader(std::string* err);
@@ -97,6 +107,7 @@ class PacketReader {
                      std::string* err);
   bool Fail(uint64_t offset, const std::string& what, std::string* err);
   bool CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t offset, std::string* err);
+  bool CutShort(uint64_t offset, uint64_t length, std::string* err);
   // False if the time is outside 0..kMaxTimestampNs.
   bool ToNanoseconds(const Interface& ifc, uint64_t units, int64_t* ns) const;
   uint32_t U32(const uint8_t* p) const;
@@ -119,6 +130,8 @@ class PacketReader {
   std::vector<Interface> interfaces_;
   std::string shb_userappl_, shb_comment_;
   bool pcap_nanos_ = false;
+  bool cut_short_ = false;  // the last error was the input ending inside a block
+  std::unique_ptr<Decompressor> decompressor_;
 };
 
 }  // namespace pcapml

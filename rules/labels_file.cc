@@ -55,6 +55,16 @@ bool ParseLabelsFile(const std::string& path, std::string_view text, const std::
     std::string_view name = line.substr(0, comma), label = line.substr(comma + 1);
     if (name.find('\0') != std::string_view::npos) return fail("filename contains a NUL byte", name);
     if (std::string problem = TextProblem(label); !problem.empty()) return fail("label " + problem, label);
+    // A label holds no comma; what follows it can only be key=value fields (written after the label, as a
+    // rule's meta is). "web1.pcap,web,extra" is a mistake, not the label "web,extra".
+    for (size_t at = line.find(',', comma + 1), next; at != std::string_view::npos; at = next) {
+      next = line.find(',', at + 1);
+      std::string_view field = line.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
+      if (field.find('=') == std::string_view::npos || field[0] == '=')
+        return fail("a field after the label must be key=value, not " + Quoted(field) +
+                        " (lines are filename,label[,key=value...]; a label holds no ','):",
+                    line);
+    }
     LabeledFile f;
     f.path = Relative(name, dir);
     f.metadata = std::string(label);

@@ -11,6 +11,10 @@
 namespace pcapml {
 namespace {
 
+constexpr const char* kEpochForms =
+    ": expected seconds since the epoch, optionally with a fraction of up to 9 digits (1714550400 or "
+    "1714550400.25)";
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -43,10 +47,10 @@ bool ParseTerm(std::string_view term, Rule* rule, const LineContext& ctx) {
     rule->filter = std::string(Trim(value));
   } else if (kind == "TS_START") {
     if (!ParseEpochBound(Trim(value), false, &rule->window.first_ns))
-      return ctx.Fail("invalid TS_START time", value);
+      return ctx.Fail("invalid TS_START time", value), *ctx.err += kEpochForms, false;
   } else if (kind == "TS_END") {
     if (!ParseEpochBound(Trim(value), true, &rule->window.last_ns))
-      return ctx.Fail("invalid TS_END time", value);
+      return ctx.Fail("invalid TS_END time", value), *ctx.err += kEpochForms, false;
   } else if (kind == "FILE") {
     if (Trim(value).empty()) return ctx.Fail("empty FILE term", term);
     // A path may be any bytes but NUL (it would cut the name short).

@@ -1,11 +1,11 @@
 # Sourced by run.sh and test.sh: installs the Debian 12 packages pcapml needs
 # when they are missing (as root), or prints the exact apt-get line and stops.
 BUILD_PACKAGES="cmake make g++ pkg-config libpcap-dev libboost-dev libboost-filesystem-dev
-  libtomlplusplus-dev prometheus-cpp-dev libcli11-dev libssl-dev libxxhash-dev libzstd-dev
+  libtomlplusplus-dev prometheus-cpp-dev libcli11-dev libssl-dev libxxhash-dev libzstd-dev zlib1g-dev
   libsystemd-dev libgtest-dev libbenchmark-dev"
 LINT_PACKAGES="clang-format clang-tidy"
 TEST_PACKAGES="tshark tcpdump tcpreplay netsniff-ng iproute2 time prometheus systemd python3 python3-pytest python3-scapy
-  python3-yaml ngtcp2-client ngtcp2-server dnsmasq-base bind9-dnsutils"
+  python3-yaml ngtcp2-client ngtcp2-server dnsmasq-base bind9-dnsutils zstd python3-dpkt man-db"
 
 ensure_packages() {
   local missing=()

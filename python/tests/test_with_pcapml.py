@@ -118,6 +118,7 @@ def test_daemon_output_round_trip(tmp_path):
     rules = ["BPF:host 10.0.0.1,alpha", "BPF:host 10.0.0.2,beta,mykey"]  # 10.0.0.3: unlabeled
     (tmp_path / "rules.csv").write_text("\n".join(rules) + "\n")
     out = tmp_path / "out"
+    out.mkdir()
     (tmp_path / "d.toml").write_text(
         f'[[source]]\nfile = "{tmp_path / "trace.pcap"}"\npace = "fast"\n'
         f'[rules]\nfiles = ["{tmp_path / "rules.csv"}"]\nunmatched = "keep"\n'

@@ -18,6 +18,8 @@ def free_port():
 
 
 def write_config(path, sources, rules, outdir, port=None, control=None, output_extra="", top=""):
+    """A daemon config at path; outdir is created (the daemon does not create it)."""
+    os.makedirs(outdir, exist_ok=True)
     text = top + "\n"
     for s in sources:
         text += "[[source]]\n" + "".join(f"{k} = {v!r}\n".replace("'", '"') if isinstance(v, str)

@@ -286,7 +286,7 @@ def test_bad_metrics_address_is_one_line_naming_key_and_value(tmp_path):
     p = subprocess.run([BIN, "daemon", "--config", str(config), "--metrics-listen", "127.0.0.1:99999"],
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 1
-    assert p.stderr == ('pcapml: metrics: --metrics-listen "127.0.0.1:99999": port must be a number '
+    assert p.stderr == ('pcapml: --metrics-listen "127.0.0.1:99999": port must be a number '
                         "from 0 to 65535\n")
     text = config.read_text().replace('listen = ""', 'listen = "localhost:9431"')
     config.write_text(text)
@@ -302,5 +302,6 @@ def test_bad_metrics_address_is_one_line_naming_key_and_value(tmp_path):
         config.write_text(text.replace("localhost:9431", f"127.0.0.1:{port}"))
         p = subprocess.run([BIN, "daemon", "--config", str(config)], capture_output=True, text=True, timeout=30)
     assert p.returncode == 1
-    assert p.stderr == (f'pcapml: metrics: [metrics] listen "127.0.0.1:{port}": cannot listen: '
+    line = next(i + 1 for i, l in enumerate(config.read_text().splitlines()) if l.startswith("listen"))
+    assert p.stderr == (f'pcapml: {config}:{line}: [metrics] listen "127.0.0.1:{port}": cannot listen: '
                         "Address already in use\n")

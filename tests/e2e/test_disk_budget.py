@@ -47,12 +47,16 @@ def test_a_small_budget_keeps_the_newest_files_and_every_packet_of_them(tmp_path
 def test_a_budget_the_file_system_cannot_hold_is_refused(tmp_path):
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES)
-    cfg = write_config(tmp_path / "d.toml", [{"file": str(tmp_path / "none.pcap")}], [rules], tmp_path / "out",
+    (tmp_path / "empty.pcap").write_bytes(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+    cfg = write_config(tmp_path / "d.toml", [{"file": str(tmp_path / "empty.pcap")}], [rules], tmp_path / "out",
                        output_extra='max_bytes = "1000TiB"')
     p = run("daemon", "--config", cfg, check=False)
     assert p.returncode == 1
     assert p.stderr.count("\n") == 1 and "max_bytes 1000.0 TiB is more than" in p.stderr and "free plus" in p.stderr, \
         p.stderr
+    line = cfg.read_text().splitlines().index('max_bytes = "1000TiB"') + 1
+    assert p.stderr.startswith(f"pcapml: {cfg}:{line}: [output] max_bytes 1000.0 TiB is more than")
+    assert run("daemon", "--check-config", cfg, check=False).stderr == p.stderr  # found without running too
     assert not os.listdir(tmp_path / "out")  # nothing was written
 
 

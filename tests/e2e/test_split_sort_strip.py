@@ -261,10 +261,10 @@ def test_malformed_inputs(tmp_path, lab, command):
     out = tmp_path / "out"
     flag = command[-1]
 
-    def attempt(src, dst):
-        return run("-M", src, *command[:-1], flag, dst, check=False)
+    def attempt(src, dst, *extra):
+        return run("-M", src, *command[:-1], flag, dst, *extra, check=False)
 
-    assert "at byte offset" in check_failed(attempt(truncated, out), out)
+    assert "at byte offset" in check_failed(attempt(truncated, out, "--strict"), out)  # else read (test_partial.py)
     assert "not a pcap or pcapng file" in check_failed(attempt(garbage, out), out)
     assert "No such file" in check_failed(attempt(tmp_path / "missing.pcapng", out), out)
     blocker = tmp_path / "file"

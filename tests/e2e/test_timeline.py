@@ -35,7 +35,8 @@ def test_summary_json_counts_several_files_as_one_capture(tmp_path, sample):
         assert two["labels"][label]["samples"] == s["samples"]
     # The CSV says the same.
     csv = {r.split(",")[0]: r.split(",")[1:] for r in run("summary", "-M", lab, "--csv").stdout.splitlines()[1:]}
-    assert {k: [str(v["samples"]), str(v["packets"]), str(v["bytes"])] for k, v in one["labels"].items()} == \
+    assert {k: [str(v["samples"]), str(v["packets"]), str(v["bytes"]), v["first"], v["last"]]
+            for k, v in one["labels"].items()} == \
         {k: v for k, v in csv.items() if k != "TOTAL"}
 
 
