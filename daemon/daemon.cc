@@ -60,6 +60,14 @@ bool LoadRuleFiles(const DaemonConfig& config, const PluginSet& plugins, RuleCha
 
 void Log(const std::string& message) { fprintf(stderr, "pcapml daemon: %s\n", message.c_str()); }
 
+// Plugins that attribute packets as they happen (process) need every source
+// to be live: a replayed file's packets have no sockets behind them now.
+bool AllLive(const DaemonConfig& c) {
+  for (const SourceConfig& s : c.sources)
+    if (s.interface.empty()) return false;
+  return !c.sources.empty();
+}
+
 // Drops root for the configured user once the capture handles are open.
 // Under systemd the unit's User= and capabilities do this instead.
 bool DropPrivileges(const DaemonConfig& c, std::string* err) {
@@ -86,7 +94,9 @@ class Daemon {
     // (MiBs of rule indexes), and memory below them is never given back.
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     std::string err;
-    if (!plugins_.Load(config_.plugins, &err)) return Fail(err);
+    // First, while the daemon still has its privileges: a plugin may load
+    // kernel programs when it is created (process).
+    if (!plugins_.Load(config_.plugins, &err, AllLive(config_))) return Fail(err);
     auto rules = LoadRules(&err);
     if (!rules) return Fail(err);
     // First of what the daemon holds: a second instance stops here, before it
@@ -451,7 +461,8 @@ int RunDaemon(DaemonConfig config) { return Daemon(std::move(config)).Run(); }
 bool CheckDaemonConfig(const DaemonConfig& config, std::string* summary, std::string* err) {
   PluginSet plugins;
   RuleChain rules;
-  if (!plugins.Load(config.plugins, err) || !LoadRuleFiles(config, plugins, &rules, err) || !rules.Prepare(1, err))
+  if (!plugins.Load(config.plugins, err, AllLive(config)) || !LoadRuleFiles(config, plugins, &rules, err) ||
+      !rules.Prepare(1, err))
     return false;
   *summary = std::to_string(config.sources.size()) + " source(s), " + std::to_string(rules.size()) + " rule(s)";
   return true;
