@@ -105,6 +105,7 @@ const std::vector<Tool>& Tools() {
       {"summary", "count samples, packets and bytes per label of a pcap or pcapng file", RunSummary},
       {"split", "write one pcap per sample plus metadata.csv (-M in -O dir/)", RunSplit},
       {"sort", "sort by sampleID, then time, within a memory budget (-M in -s -W out)", RunSort},
+      {"compare", "score one labeling against another: confusion matrix, precision and recall per label", RunCompare},
       {"strip", "write the packets without labels, as pcap or pcapng (-M in -p -W out)", RunStrip},
       {"merge", "merge pcap/pcapng files in time order, labels and interfaces kept (-W out in...)", RunMerge},
       {"plugins", "load plugin libraries with every check and describe them and their settings", RunPlugins},

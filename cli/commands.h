@@ -54,5 +54,6 @@ int RunMerge(const Args& args);
 int RunDaemonCommand(const Args& args);
 int RunCtl(const Args& args);
 int RunPlugins(const Args& args);
+int RunCompare(const Args& args);
 
 }  // namespace pcapml

@@ -23,7 +23,9 @@ int RunPlugins(const Args& args) {
     LoadedPlugin p;
     std::string err;
     if (!LoadPlugin(path, "", &p, &err)) return Fail(err);
-    printf("\n%s  file %s\n", DescribePlugin(*p.info).c_str(), p.path.c_str());
+    printf("\n%s", DescribePlugin(*p.info).c_str());
+    if (!p.live_only.empty()) printf("  live capture only (the daemon): %s\n", p.live_only.c_str());
+    printf("  file %s\n", p.path.c_str());
   }
   return kExitOk;
 }

@@ -59,6 +59,14 @@ bool LoadRuleFiles(const DaemonConfig& config, const PluginSet& plugins, RuleCha
 
 void Log(const std::string& message) { fprintf(stderr, "pcapml daemon: %s\n", message.c_str()); }
 
+// Plugins that attribute packets as they happen (process) need every source
+// to be live: a replayed file's packets have no sockets behind them now.
+bool AllLive(const DaemonConfig& c) {
+  for (const SourceConfig& s : c.sources)
+    if (s.interface.empty()) return false;
+  return !c.sources.empty();
+}
+
 // Drops root for the configured user once the capture handles are open.
 // Under systemd the unit's User= and capabilities do this instead.
 bool DropPrivileges(const DaemonConfig& c, std::string* err) {
@@ -96,7 +104,9 @@ class Daemon {
     std::vector<std::string> problems = CheckEnvironment(config_);
     for (const std::string& p : problems) Fail(p);
     if (!problems.empty()) return kExitFailure;
-    if (!plugins_.Load(config_.plugins, &err)) return Fail(err);
+    // While the daemon still has its privileges: a plugin may load kernel
+    // programs when it is created (process).
+    if (!plugins_.Load(config_.plugins, &err, AllLive(config_))) return Fail(err);
     auto rules = LoadRules(&err);
     if (!rules) return Fail(err);
     pipeline_ = std::make_unique<Pipeline>(config_, &metrics_, [this](const std::string& path) {
@@ -452,7 +462,7 @@ bool CheckDaemonConfig(const DaemonConfig& config, std::string* summary, std::ve
   PluginSet plugins;
   RuleChain rules;
   std::string err;
-  if (!plugins.Load(config.plugins, &err) || !LoadRuleFiles(config, plugins, &rules, &err)) {
+  if (!plugins.Load(config.plugins, &err, AllLive(config)) || !LoadRuleFiles(config, plugins, &rules, &err)) {
     problems->push_back(err);
     return false;
   }

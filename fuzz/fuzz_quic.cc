@@ -94,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(BuildPluginConfig(*info, spec, &config, &err));
   std::unique_ptr<plugin::Instance> made = info->create(config, &err);
   FUZZ_CHECK(made != nullptr);
-  PluginInstance host(LoadedPlugin{nullptr, info, "fuzz"}, "fuzz",
+  PluginInstance host(LoadedPlugin{nullptr, info, "fuzz", ""}, "fuzz",
                       std::make_unique<fuzz::CheckedInstance>(std::move(made)));
   auto send = [&](const std::vector<uint8_t>& packet, int64_t ts) {
     plugin::Packet p;

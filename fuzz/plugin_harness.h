@@ -59,7 +59,8 @@ inline void RunPlugin(const uint8_t* data, size_t size, const std::vector<std::p
   FUZZ_CHECK(built);
   std::unique_ptr<plugin::Instance> made = info->create(config, &err);
   FUZZ_CHECK(made != nullptr);
-  PluginInstance host(LoadedPlugin{nullptr, info, "fuzz"}, "fuzz", std::make_unique<CheckedInstance>(std::move(made)));
+  PluginInstance host(LoadedPlugin{nullptr, info, "fuzz", ""}, "fuzz",
+                      std::make_unique<CheckedInstance>(std::move(made)));
   PacketStream stream(data, size);
   StreamPacket sp;
   while (stream.Next(&sp)) {

@@ -172,6 +172,28 @@ TEST(PluginSetTest, SettingsAreCheckedAgainstTheConfigTable) {
   EXPECT_NE(set.Find("test_echo"), nullptr);
 }
 
+// process exports pcapml_plugin_live_only: offline it is refused before its
+// factory (which would load eBPF programs) runs; live it is created.
+TEST(PluginSetTest, ALiveOnlyPluginIsRefusedOffline) {
+  const std::string process = kBuilt + "/process.so";
+  LoadedPlugin p;
+  std::string err;
+  ASSERT_TRUE(LoadPlugin(process, "process", &p, &err)) << err;
+  EXPECT_NE(p.live_only.find("only the daemon capturing live can use it"), std::string::npos) << p.live_only;
+  ASSERT_TRUE(LoadPlugin(kEcho, "test_echo", &p, &err)) << err;
+  EXPECT_EQ(p.live_only, "");
+  PluginSet set;
+  EXPECT_FALSE(
+      set.Load(Specs("[[plugin]]\nname = 'process'\npath = '" + process + "'\nlabel_from = 'nonsense'\n"), &err));
+  EXPECT_EQ(err.rfind("cfg.toml:1: plugin 'process' works only in the daemon capturing live interfaces: it labels", 0),
+            0u)
+      << err;
+  // Live, it gets as far as its settings.
+  EXPECT_FALSE(set.Load(Specs("[[plugin]]\nname = 'process'\npath = '" + process + "'\nlabel_from = 'nonsense'\n"),
+                        &err, /*live_capture=*/true));
+  EXPECT_NE(err.find("label_from must be"), std::string::npos) << err;
+}
+
 TEST(PluginSetTest, APluginLoadedTwiceIsRefused) {
   std::string err;
   PluginSet set;

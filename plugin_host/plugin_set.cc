@@ -37,7 +37,7 @@ bool PluginInstance::ValidLabel(const plugin::Label& l) {
 // A [[plugin]] table without a path gives the settings of the plugin a
 // --plugin PATH (a spec without a name) loaded; failing that, the plugin
 // comes from the installed directory.
-bool PluginSet::Load(const std::vector<PluginSpec>& specs, std::string* err) {
+bool PluginSet::Load(const std::vector<PluginSpec>& specs, std::string* err, bool live_capture) {
   struct Pending {
     LoadedPlugin lib;
     const PluginSpec* spec;  // settings and source
@@ -66,6 +66,11 @@ bool PluginSet::Load(const std::vector<PluginSpec>& specs, std::string* err) {
         return *err = pending[i].spec->source + ": plugin '" + pending[i].lib.info->name + "' (" +
                       pending[i].lib.path + ") is loaded twice (first by " + pending[j].spec->source + ")",
                false;
+  for (const Pending& p : pending)
+    if (!live_capture && !p.lib.live_only.empty())
+      return *err = p.spec->source + ": plugin '" + p.lib.info->name +
+                    "' works only in the daemon capturing live interfaces: " + p.lib.live_only,
+             false;
   for (Pending& p : pending) {
     plugin::Config config;
     if (!BuildPluginConfig(*p.lib.info, *p.spec, &config, err)) return false;

@@ -66,7 +66,10 @@ class PluginSet {
  public:
   // Loads each plugin and creates its instance, in order. A plugin name or
   // file given twice is refused; errors name where it was configured.
-  bool Load(const std::vector<PluginSpec>& specs, std::string* err);
+  // live_capture: the packets come from live interfaces (the daemon without
+  // replayed files); else a plugin that labels live capture only is refused
+  // before it is created.
+  bool Load(const std::vector<PluginSpec>& specs, std::string* err, bool live_capture = false);
   PluginInstance* Find(std::string_view name) const;
   size_t size() const { return instances_.size(); }
   const PluginInstance& at(size_t i) const { return *instances_[i]; }
