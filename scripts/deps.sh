@@ -2,7 +2,7 @@
 # when they are missing (as root), or prints the exact apt-get line and stops.
 BUILD_PACKAGES="cmake make g++ pkg-config libpcap-dev libboost-dev libboost-filesystem-dev
   libtomlplusplus-dev prometheus-cpp-dev libcli11-dev libssl-dev libxxhash-dev libzstd-dev
-  libsystemd-dev libgtest-dev libbenchmark-dev"
+  libsystemd-dev libgtest-dev libbenchmark-dev pybind11-dev python3-dev"
 LINT_PACKAGES="clang-format clang-tidy"
 TEST_PACKAGES="tshark tcpdump tcpreplay netsniff-ng iproute2 time prometheus systemd python3 python3-pytest python3-scapy
   python3-yaml ngtcp2-client ngtcp2-server dnsmasq-base bind9-dnsutils"

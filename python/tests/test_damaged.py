@@ -7,6 +7,8 @@ import pcapml
 from pcapgen import PcapngBuilder, block, epb, idb, options, pcap, shb
 
 T0 = 1_700_000_000_000_000_000
+# Every test here runs with both readers: the same FormatError, offset and message.
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def good():
