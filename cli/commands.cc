@@ -86,6 +86,7 @@ const std::vector<Tool>& Tools() {
       {"sort", "sort by sampleID, then time, within a memory budget (-M in -s -W out)", RunSort},
       {"strip", "write the packets without labels, as pcap or pcapng (-M in -p -W out)", RunStrip},
       {"merge", "merge pcap/pcapng files in time order, labels and interfaces kept (-W out in...)", RunMerge},
+      {"ids", "list sampleIDs, or split them into train/val/test lists stable as files are added", RunIds},
       {"plugins", "load plugin libraries with every check and describe them and their settings", RunPlugins},
   };
   return kTools;

@@ -41,5 +41,6 @@ int RunMerge(const Args& args);
 int RunDaemonCommand(const Args& args);
 int RunCtl(const Args& args);
 int RunPlugins(const Args& args);
+int RunIds(const Args& args);
 
 }  // namespace pcapml

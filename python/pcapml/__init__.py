@@ -14,7 +14,8 @@ from .batches import batches, to_pandas
 from .labels import parse_comment, parse_meta, sample_id
 from .reader import FormatError, Packet, read_packets
 from .sampler import Sample, read_sids, sampler
+from .splits import split_of
 
 __version__ = "0.1.0"
 __all__ = ["FormatError", "Packet", "Sample", "batches", "parse_comment", "parse_meta", "read_packets",
-           "read_sids", "sample_id", "sampler", "to_pandas"]
+           "read_sids", "sample_id", "sampler", "split_of", "to_pandas"]
