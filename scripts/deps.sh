@@ -4,11 +4,11 @@ BUILD_PACKAGES="cmake make g++ pkg-config libpcap-dev libboost-dev libboost-file
   libtomlplusplus-dev prometheus-cpp-dev libcli11-dev libssl-dev libxxhash-dev libzstd-dev
   libsystemd-dev libgtest-dev libbenchmark-dev pybind11-dev python3-dev"
 LINT_PACKAGES="clang-format clang-tidy"
-# numpy for pcapml.batches, pandas for to_pandas, torch for pcapml.torch (their
-# tests say so and skip where pandas or torch are missing).
+# numpy for pcapml.batches, pandas for to_pandas, torch and dask/distributed for
+# pcapml.torch and pcapml.dask (their tests say so and skip where these are missing).
 TEST_PACKAGES="tshark tcpdump tcpreplay netsniff-ng iproute2 time prometheus systemd python3 python3-pytest python3-scapy
   python3-yaml ngtcp2-client ngtcp2-server dnsmasq-base bind9-dnsutils
-  python3-numpy python3-pandas python3-torch"
+  python3-numpy python3-pandas python3-torch python3-dask python3-distributed"
 
 ensure_packages() {
   local missing=()

@@ -7,7 +7,8 @@
 
 Standard library only; the native module (pcapml._native, built by CMake or
 `pip install ./python`) reads with pcapml's C++ reader when it is there.
-batches() needs numpy, to_pandas() pandas, pcapml.torch PyTorch. See README.md in this folder.
+batches() needs numpy, to_pandas() pandas, pcapml.torch PyTorch and
+pcapml.dask Dask. See README.md in this folder.
 """
 from . import native
 from .batches import batches, to_pandas
