@@ -256,14 +256,16 @@ bool Capture::NextPacket(Run* packet, bool* end) {
 }
 
 bool Capture::FinishRun(SampleRuns* s, const Run& first) {
-  const Interface& ifc = interfaces()[first.interface];
+  // Copies: reading on may add interfaces (and move them).
+  const uint16_t link_type = interfaces()[first.interface].link_type;
+  const uint32_t section = interfaces()[first.interface].section;
   for (;;) {
     Run packet;
     bool end;
     if (!NextPacket(&packet, &end)) return false;
     if (end || !comments_[packet.comment].labeled) return true;
     const Interface& other = interfaces()[packet.interface];
-    if (packet.comment != first.comment || other.link_type != ifc.link_type || other.section != ifc.section) {
+    if (packet.comment != first.comment || other.link_type != link_type || other.section != section) {
       pending_ = packet;
       have_pending_ = true;
       return true;
@@ -285,23 +287,23 @@ bool Capture::NextGrouped(std::shared_ptr<SampleRuns>* out) {
     bool end;
     if (!NextPacket(&packet, &end)) return false;
     if (end) break;
-    const Comment& c = comments_[packet.comment];
-    if (!c.labeled) continue;  // unlabeled packets belong to no sample, but count in idx
+    if (!comments_[packet.comment].labeled) continue;  // unlabeled packets belong to no sample, but count in idx
+    const uint64_t sid = comments_[packet.comment].sid;  // a copy: reading on may move comments_
     if (s->packets == 0) {
-      s->sid = c.sid;
+      s->sid = sid;
       s->first_comment = packet.comment;
-    } else if (c.sid != s->sid) {
+    } else if (sid != s->sid) {
       // The next sample begins. The pure-Python reader ends a sample when it has
       // read the next one's first run whole (up to the packet after it), and so
       // does this one, so that both raise the same error first on a damaged file.
       done_.insert(s->sid);
       next_ = std::make_shared<SampleRuns>();
-      next_->sid = c.sid;
+      next_->sid = sid;
       next_->first_comment = packet.comment;
       if (!Append(next_.get(), packet) || !FinishRun(next_.get(), packet)) return false;
-      if (done_.count(c.sid)) {
+      if (done_.count(sid)) {
         deferred_offset_ = packet.offset;
-        deferred_error_ = "sample " + std::to_string(c.sid) +
+        deferred_error_ = "sample " + std::to_string(sid) +
                           " appears again after other samples: the file is not grouped by sample (use grouped=False)";
       }
       *out = std::move(s);
