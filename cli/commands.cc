@@ -108,6 +108,7 @@ const std::vector<Tool>& Tools() {
       {"compare", "score one labeling against another: confusion matrix, precision and recall per label", RunCompare},
       {"strip", "write the packets without labels, as pcap or pcapng (-M in -p -W out)", RunStrip},
       {"merge", "merge pcap/pcapng files in time order, labels and interfaces kept (-W out in...)", RunMerge},
+      {"ids", "list sampleIDs, or split them into train/val/test lists stable as files are added", RunIds},
       {"plugins", "load plugin libraries with every check and describe them and their settings", RunPlugins},
   };
   return kTools;

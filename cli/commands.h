@@ -55,5 +55,6 @@ int RunDaemonCommand(const Args& args);
 int RunCtl(const Args& args);
 int RunPlugins(const Args& args);
 int RunCompare(const Args& args);
+int RunIds(const Args& args);
 
 }  // namespace pcapml

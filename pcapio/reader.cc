@@ -94,9 +94,14 @@ std::string PacketReader::compression() const { return decompressor_ ? decompres
 // The bytes read so far are the start of a compressed stream: read on through the decompressor, from the start.
 bool PacketReader::StartDecompressing(std::string* err) {
   decompressor_->pending.assign(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(end_));
+  // A regular file was read with pread, which leaves the file position alone:
+  // the decompressor reads on from the bytes it was given.
+  if (seekable_ && lseek(fd_, static_cast<off_t>(base_ + end_), SEEK_SET) < 0)
+    return *err = path_ + ": " + strerror(errno), false;
   end_ = pos_ = 0;
   base_ = 0;
   file_size_ = 0;  // of the decompressed data: unknown
+  seekable_ = false;  // offsets are into the decompressed data
   if (Fill(4, err)) return true;
   if (!err->empty()) return false;
   if (decompressor_->cut_short())
@@ -117,6 +122,7 @@ uint16_t PacketReader::U16(const uint8_t* p) const {
 
 bool PacketReader::Fail(uint64_t offset, const std::string& what, std::string* err) {
   *err = path_ + ": " + what + " at byte offset " + std::to_string(offset);
+  error_offset_ = offset;
   return false;
 }
 
@@ -133,6 +139,7 @@ bool PacketReader::CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t o
 bool PacketReader::CutShort(uint64_t offset, uint64_t length, std::string* err) {
   uint64_t have = (file_size_ ? file_size_ : base_ + end_) - offset;
   cut_short_ = true;
+  error_offset_ = offset;
   *err = path_ + ": cut short: the input ends inside the record at byte offset " + std::to_string(offset) +
          (decompressor_ ? " of the decompressed data" : "") + " (" + std::to_string(have) +
          (length ? " of " + std::to_string(length) : "") + " bytes)";
@@ -146,6 +153,7 @@ bool PacketReader::Open(const std::string& path, std::string* err, size_t buffer
   } else {
     fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) {
+      error_errno_ = errno;
       *err = path + ": " + strerror(errno);
       return false;
     }
@@ -154,8 +162,10 @@ bool PacketReader::Open(const std::string& path, std::string* err, size_t buffer
   struct stat st;
   if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
     file_size_ = static_cast<uint64_t>(st.st_size);
+    seekable_ = true;
     posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
   } else if (fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+    error_errno_ = EISDIR;
     *err = path + ": is a directory";
     return false;
   }
@@ -176,7 +186,7 @@ bool PacketReader::ReadFileHeader(std::string* err) {
   const std::string& path = path_;
   if (!Fill(4, err)) {
     if (!err->empty()) return false;
-    if (end_ == 0) return *err = path + ": empty file, not a pcap or pcapng file", false;
+    if (end_ == 0) return error_offset_ = 0, *err = path + ": empty file, not a pcap or pcapng file", false;
     return Fail(0, "truncated file header (" + std::to_string(end_) + " bytes)", err);
   }
   if (!decompressor_ && fd_ >= 0 && (decompressor_ = Decompressor::ForMagic(buf_.data(), end_)))
@@ -193,6 +203,7 @@ bool PacketReader::ReadFileHeader(std::string* err) {
       ifc.link_type = static_cast<uint16_t>(U32(&buf_[20]) & 0xFFFF);
       ifc.units_per_second = pcap_nanos_ ? 1000000000 : 1000000;
       interfaces_.push_back(ifc);
+      sections_.push_back({swapped_, {0}});
       pos_ = 24;
       return true;
     }
@@ -215,12 +226,18 @@ bool PacketReader::Fill(size_t need, std::string* err) {
     pos_ = 0;
   }
   if (buf_.size() < need) buf_.resize(need);
+  // Sequential reading fills the buffer; after ReadAt, only what the caller will read.
+  size_t want = ahead_ ? static_cast<size_t>(std::min<uint64_t>(buf_.size(), std::max<uint64_t>(need, ahead_)))
+                       : buf_.size();
   while (end_ < need && !eof_) {
     std::string why;
     ssize_t n = decompressor_ ? decompressor_->Read(fd_, buf_.data() + end_, buf_.size() - end_, &why)
+                : seekable_   ? pread(fd_, buf_.data() + end_, want - end_, static_cast<off_t>(base_ + end_))
                               : read(fd_, buf_.data() + end_, buf_.size() - end_);
     if (n < 0) {
       if (!decompressor_ && errno == EINTR) continue;
+      error_errno_ = decompressor_ ? 0 : errno;
+      error_offset_ = base_ + end_;
       *err = path_ + ": " + (decompressor_ ? why : "read error at byte offset " + std::to_string(base_ + end_) +
                                                        ": " + strerror(errno));
       return false;
@@ -229,6 +246,36 @@ bool PacketReader::Fill(size_t need, std::string* err) {
     end_ += static_cast<size_t>(n);
   }
   return end_ >= need;
+}
+
+// Moves the read position to `offset`: within the buffer if it is there, else
+// the next Fill reads from offset on (`ahead` bytes if not 0).
+void PacketReader::Reposition(uint64_t offset, uint64_t ahead) {
+  ahead_ = ahead;
+  if (offset >= base_ && offset <= base_ + end_) {
+    pos_ = static_cast<size_t>(offset - base_);
+    return;
+  }
+  base_ = offset;
+  pos_ = end_ = 0;
+  eof_ = false;
+}
+
+void PacketReader::SwapWindows() {
+  std::swap(buf_, spare_.buf);
+  std::swap(pos_, spare_.pos);
+  std::swap(end_, spare_.end);
+  std::swap(base_, spare_.base);
+  std::swap(ahead_, spare_.ahead);
+  std::swap(eof_, spare_.eof);
+}
+
+// Whether the block or record at `offset` is whole in the buffer.
+bool PacketReader::InBuffer(uint64_t offset) const {
+  if (offset < base_ || offset - base_ + 16 > end_) return false;
+  const uint8_t* h = buf_.data() + (offset - base_);
+  uint64_t len = format_ == FileFormat::kPcap ? 16 + uint64_t{U32(h + 8)} : U32(h + 4);
+  return offset - base_ + len <= end_;
 }
 
 PacketReader::Status PacketReader::Next(Packet* packet, std::string* err) {
@@ -241,6 +288,57 @@ PacketReader::Status PacketReader::Next(Packet* packet, std::string* err) {
     return Status::kTruncated;
   }
   return st == Status::kError && cut_short_ ? Status::kTruncated : st;
+}
+
+PacketReader::Status PacketReader::ReadAt(uint64_t offset, uint32_t interface, uint64_t ahead, Packet* p,
+                                          std::string* err) {
+  err->clear();
+  if (!seekable_) return Fail(offset, "cannot read a packet again from a stream", err), Status::kError;
+  if (interface >= interfaces_.size())
+    return Fail(offset, "no interface " + std::to_string(interface) + " was read", err), Status::kError;
+  cur_ = format_ == FileFormat::kPcap ? 0 : interfaces_[interface].section - 1;
+  swapped_ = sections_[cur_].swapped;
+  // Next()'s buffer still holding the block is read in place (it fills nothing
+  // then); else the spare buffer reads it. Next() goes on where it was.
+  size_t resume = pos_;
+  bool here = InBuffer(offset);
+  if (here) {
+    pos_ = static_cast<size_t>(offset - base_);
+  } else {
+    SwapWindows();
+    if (buf_.size() < kDefaultBuffer) buf_.resize(kDefaultBuffer);
+    Reposition(offset, ahead);
+  }
+  Status st;
+  if (format_ == FileFormat::kPcap) {
+    st = NextPcap(p, err);
+  } else if (!Fill(8, err)) {
+    if (err->empty()) Fail(offset, "truncated block header", err);
+    st = Status::kError;
+  } else {
+    uint32_t type = U32(buf_.data() + pos_), len;
+    const uint8_t* b;
+    if (type != kEpb && type != kSpb && type != kPb) {
+      st = Status::kError;
+      Fail(offset, "no packet block here any more (type " + Hex(type) + "): the file changed since it was read",
+           err);
+    } else {
+      st = ReadBlock(offset, type, &len, &b, err);
+      if (st == Status::kPacket && !ParseEnhanced(b, len, type, offset, p, err)) st = Status::kError;
+    }
+  }
+  if (here) {
+    pos_ = resume;
+  } else {
+    SwapWindows();
+  }
+  cur_ = static_cast<uint32_t>(sections_.size() - 1);
+  swapped_ = sections_[cur_].swapped;
+  if (st == Status::kEnd) Fail(offset, "no packet here any more: the file changed since it was read", err);
+  if (st == Status::kPacket && p->interface != interface)
+    return Fail(offset, "the packet is on another interface now: the file changed since it was read", err),
+           Status::kError;
+  return st == Status::kEnd ? Status::kError : st;
 }
 
 PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
@@ -273,6 +371,7 @@ PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
   p->data = h + 16;
   p->comment = {};
   p->offset = offset;
+  p->length = 16 + caplen;
   p->has_timestamp = true;
   p->options = nullptr;
   p->options_len = 0;
@@ -299,8 +398,8 @@ bool PacketReader::ReadSectionHeader(std::string* err) {
                             std::to_string(U32(b + len - 4)) + ")", err);
   if (U16(b + 12) != 1)
     return Fail(offset, "unsupported pcapng major version " + std::to_string(U16(b + 12)), err);
-  ++section_;
-  section_ifaces_.clear();
+  sections_.push_back({swapped_, {}});
+  cur_ = static_cast<uint32_t>(sections_.size() - 1);
   shb_userappl_.clear();
   shb_comment_.clear();
   bool commented = false;
@@ -320,16 +419,21 @@ bool PacketReader::ParseInterface(const uint8_t* body, uint32_t len, uint64_t of
   Interface ifc;
   ifc.link_type = U16(body);
   ifc.snaplen = U32(body + 4);
-  ifc.section = section_;
+  ifc.section = static_cast<uint32_t>(sections_.size());
   ifc.section_comment = shb_comment_;
   std::string bad;
   BadOption overrun;
+  // The first of each option counts (as in the Python reader).
+  bool named = false, described = false, resolution = false, offset_set = false, filtered = false;
   bool whole = ForEachOption(body + 8, len - 8, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
-    if (code == 2) {
+    if (code == 2 && !named) {
+      named = true;
       ifc.name.assign(reinterpret_cast<const char*>(v), n);
-    } else if (code == 3) {
+    } else if (code == 3 && !described) {
+      described = true;
       ifc.description.assign(reinterpret_cast<const char*>(v), n);
-    } else if (code == 9 && n >= 1) {
+    } else if (code == 9 && n >= 1 && !resolution) {
+      resolution = true;
       uint8_t r = v[0];
       unsigned exp = r & 0x7f;
       if (r & 0x80) {
@@ -340,27 +444,41 @@ bool PacketReader::ParseInterface(const uint8_t* body, uint32_t len, uint64_t of
         ifc.units_per_second = 1;
         for (unsigned i = 0; i < exp && i < 19; ++i) ifc.units_per_second *= 10;
       }
-    } else if (code == 14 && n >= 8) {
+    } else if (code == 14 && n >= 8 && !offset_set) {
+      offset_set = true;
       uint64_t o;
       memcpy(&o, v, 8);
       if (swapped_) o = __builtin_bswap64(o);
       ifc.offset_seconds = static_cast<int64_t>(o);
-    } else if (code == 11 && n >= 1 && v[0] == 0) {
+    } else if (code == 11 && n >= 1 && v[0] == 0 && !filtered) {
+      filtered = true;
       ifc.filter.assign(reinterpret_cast<const char*>(v + 1), n - 1);
     }
   }, &overrun);
   if (!whole) return Fail(offset + 16 + overrun.at, Overrun("interface description block", overrun), err);
   if (!bad.empty()) return Fail(offset, "unsupported " + bad, err);
-  section_ifaces_.push_back(static_cast<uint32_t>(interfaces_.size()));
+  sections_[cur_].ifaces.push_back(static_cast<uint32_t>(interfaces_.size()));
   interfaces_.push_back(std::move(ifc));
   return true;
 }
 
-bool PacketReader::ToNanoseconds(const Interface& ifc, uint64_t units, int64_t* ns) const {
+__int128 PacketReader::ExactNanoseconds(const Interface& ifc, uint64_t units) {
   uint64_t ups = ifc.units_per_second;
-  __int128 t = static_cast<__int128>(units / ups) * 1000000000;  // |t| < 2^127: exact
-  t += static_cast<__int128>(units % ups) * 1000000000 / ups;
-  t += static_cast<__int128>(ifc.offset_seconds) * 1000000000;
+  __int128 t;  // |t| < 2^127: exact
+  if (ups == 1000000000) {  // the usual units need no 128-bit division
+    t = units;
+  } else if (ups == 1000000) {
+    t = static_cast<__int128>(units) * 1000;
+  } else {
+    t = static_cast<__int128>(units / ups) * 1000000000;
+    t += static_cast<__int128>(units % ups) * 1000000000 / ups;
+  }
+  if (ifc.offset_seconds) t += static_cast<__int128>(ifc.offset_seconds) * 1000000000;
+  return t;
+}
+
+bool PacketReader::ToNanoseconds(const Interface& ifc, uint64_t units, int64_t* ns) const {
+  __int128 t = ExactNanoseconds(ifc, units);
   if (t < 0 || t > kMaxTimestampNs) return false;
   *ns = static_cast<int64_t>(t);
   return true;
@@ -389,17 +507,18 @@ bool PacketReader::ParseEnhanced(const uint8_t* b, uint32_t len, uint32_t type, 
     p->caplen = U32(d + 12);
     p->orig_len = U32(d + 16);
   }
-  if (iface >= section_ifaces_.size())
+  const std::vector<uint32_t>& ifaces = sections_[cur_].ifaces;
+  if (iface >= ifaces.size())
     return Fail(offset, "packet names interface " + std::to_string(iface) + " but its section has " +
-                            std::to_string(section_ifaces_.size()), err);
-  const Interface& ifc = interfaces_[section_ifaces_[iface]];
+                            std::to_string(ifaces.size()), err);
+  const Interface& ifc = interfaces_[ifaces[iface]];
   if (type == kSpb && ifc.snaplen != 0 && p->caplen > ifc.snaplen) p->caplen = ifc.snaplen;
   uint64_t padded = (uint64_t{p->caplen} + 3) & ~uint64_t{3};
   if (header + padded > body)
     return Fail(offset, "packet data length " + std::to_string(p->caplen) +
                             " runs past its block of " + std::to_string(len) + " bytes", err);
   if (!CheckCaplen(p->caplen, ifc, offset, err)) return false;
-  p->interface = section_ifaces_[iface];
+  p->interface = ifaces[iface];
   p->ts_ns = 0;
   if (p->has_timestamp && !ToNanoseconds(ifc, units, &p->ts_ns))
     return Fail(offset, "packet time of " + std::to_string(units) + " units (" + std::to_string(ifc.units_per_second) +
@@ -407,6 +526,7 @@ bool PacketReader::ParseEnhanced(const uint8_t* b, uint32_t len, uint32_t type, 
                             kTimeRange, err);
   p->data = d + header;
   p->offset = offset;
+  p->length = len;
   p->swapped = swapped_;
   p->options = d + header + padded;
   p->options_len = type == kSpb ? 0 : static_cast<uint32_t>(body - header - padded);
@@ -434,23 +554,9 @@ PacketReader::Status PacketReader::NextPcapng(Packet* p, std::string* err) {
       continue;
     }
     type = swapped_ ? __builtin_bswap32(type) : type;
-    uint32_t len = U32(buf_.data() + pos_ + 4);
-    if (len < 12 || len % 4 != 0 || len > kMaxBlock) {
-      Fail(offset, "block of type " + Hex(type) + " with bad length " + std::to_string(len), err);
-      return Status::kError;
-    }
-    // Known to run past the end: said without reading (or allocating) it.
-    if ((file_size_ && offset + len > file_size_) || !Fill(len, err)) {
-      if (err->empty()) CutShort(offset, len, err);
-      return Status::kError;
-    }
-    const uint8_t* b = buf_.data() + pos_;
-    if (U32(b + len - 4) != len) {
-      Fail(offset, "block length trailer mismatch (" + std::to_string(len) + " vs " +
-                       std::to_string(U32(b + len - 4)) + ")", err);
-      return Status::kError;
-    }
-    pos_ += len;
+    uint32_t len;
+    const uint8_t* b;
+    if (ReadBlock(offset, type, &len, &b, err) == Status::kError) return Status::kError;
     if (type == kEpb || type == kSpb || type == kPb) {
       if (!ParseEnhanced(b, len, type, offset, p, err)) return Status::kError;
       return Status::kPacket;
@@ -458,6 +564,32 @@ PacketReader::Status PacketReader::NextPcapng(Packet* p, std::string* err) {
     if (type == kIdb && !ParseInterface(b + 8, len - 12, offset, err)) return Status::kError;
     // Any other block type (NRB, ISB, DSB, CB, unknown) is skipped.
   }
+}
+
+// Checks the length and trailer of the block (not a section header) at pos_,
+// whose header is in the buffer, reads it whole and steps over it.
+PacketReader::Status PacketReader::ReadBlock(uint64_t offset, uint32_t type, uint32_t* len_out,
+                                             const uint8_t** block, std::string* err) {
+  uint32_t len = U32(buf_.data() + pos_ + 4);
+  if (len < 12 || len % 4 != 0 || len > kMaxBlock) {
+    Fail(offset, "block of type " + Hex(type) + " with bad length " + std::to_string(len), err);
+    return Status::kError;
+  }
+  // Known to run past the end: said without reading (or allocating) it.
+  if ((file_size_ && offset + len > file_size_) || !Fill(len, err)) {
+    if (err->empty()) CutShort(offset, len, err);
+    return Status::kError;
+  }
+  const uint8_t* b = buf_.data() + pos_;
+  if (U32(b + len - 4) != len) {
+    Fail(offset, "block length trailer mismatch (" + std::to_string(len) + " vs " +
+                     std::to_string(U32(b + len - 4)) + ")", err);
+    return Status::kError;
+  }
+  pos_ += len;
+  *len_out = len;
+  *block = b;
+  return Status::kPacket;
 }
 
 }  // namespace pcapml

@@ -1,6 +1,8 @@
 // One reader for classic pcap and pcapng (docs/format.md: The label). Packets come out with
 // exact integer nanosecond timestamps and a global interface index; damaged
-// input is an error naming the byte offset, never a crash.
+// input is an error naming the byte offset, never a crash. Files can also be
+// read again at the offset of a packet read before (ReadAt), which is how
+// pcapml's Python module reads a sample's packets out of an interleaved file.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +39,7 @@ struct Packet {
   const uint8_t* data = nullptr;
   std::string_view comment;  // the first opt_comment; empty if none
   uint64_t offset = 0;       // byte offset of the packet's block or record
+  uint32_t length = 0;       // of the block or record
   bool has_timestamp = true;  // false for SPB
 
   // Every opt_comment of the packet, in order (pcapng; allocates).
@@ -70,8 +73,22 @@ class PacketReader {
   bool OpenMemory(const std::string& name, const uint8_t* data, size_t size, std::string* err);
 
   // Reads the next packet. Data and comment stay valid until the next call.
-  // On kError, *err names the byte offset at fault.
+  // On kError, *err names the byte offset at fault (error_offset()).
   Status Next(Packet* packet, std::string* err);
+
+  // Reads again the packet block at `offset` that Next() returned before on
+  // global interface `interface` (whose section says the byte order and the
+  // interface numbers), for regular files. `ahead`: how many bytes from offset
+  // on the caller reads next, so one read fetches them (0: a buffer's worth).
+  // Anything but a packet block there is an error: the file changed since.
+  // A block still in Next()'s buffer is read there, any other through a
+  // second buffer, so Next() goes on where it was without reading again.
+  // Data stays valid until the next call of either.
+  Status ReadAt(uint64_t offset, uint32_t interface, uint64_t ahead, Packet* packet, std::string* err);
+
+  // The byte offset a format error names, and errno after an I/O error (else 0).
+  uint64_t error_offset() const { return error_offset_; }
+  int error_errno() const { return error_errno_; }
 
   const std::vector<Interface>& interfaces() const { return interfaces_; }
   FileFormat format() const { return format_; }
@@ -96,11 +113,21 @@ class PacketReader {
   static constexpr size_t kDefaultBuffer = 1u << 20;
 
  private:
+  // A section's byte order and the global index of each of its IDBs.
+  struct Section {
+    bool swapped = false;
+    std::vector<uint32_t> ifaces;
+  };
+
   bool ReadFileHeader(std::string* err);
   bool Fill(size_t need, std::string* err);
   bool StartDecompressing(std::string* err);
+  void Reposition(uint64_t offset, uint64_t ahead);
+  void SwapWindows();
+  bool InBuffer(uint64_t offset) const;
   Status NextPcap(Packet* packet, std::string* err);
   Status NextPcapng(Packet* packet, std::string* err);
+  Status ReadBlock(uint64_t offset, uint32_t type, uint32_t* len, const uint8_t** block, std::string* err);
   bool ReadSectionHeader(std::string* err);
   bool ParseInterface(const uint8_t* body, uint32_t len, uint64_t offset, std::string* err);
   bool ParseEnhanced(const uint8_t* body, uint32_t len, uint32_t type, uint64_t offset, Packet* p,
@@ -110,11 +137,14 @@ class PacketReader {
   bool CutShort(uint64_t offset, uint64_t length, std::string* err);
   // False if the time is outside 0..kMaxTimestampNs.
   bool ToNanoseconds(const Interface& ifc, uint64_t units, int64_t* ns) const;
+  // The exact time in nanoseconds, before that check (floored when the unit is finer).
+  static __int128 ExactNanoseconds(const Interface& ifc, uint64_t units);
   uint32_t U32(const uint8_t* p) const;
   uint16_t U16(const uint8_t* p) const;
 
   int fd_ = -1;
   bool own_fd_ = false;
+  bool seekable_ = false;  // a regular file: read with pread, ReadAt works
   std::string path_;
   FileFormat format_ = FileFormat::kPcap;
   std::vector<uint8_t> buf_;
@@ -122,11 +152,21 @@ class PacketReader {
   size_t end_ = 0;   // bytes valid in buf_
   uint64_t base_ = 0;  // file offset of buf_[0]
   bool eof_ = false;
+  uint64_t ahead_ = 0;   // ReadAt's buffer: read only this much ahead (0: fill the buffer)
+  // ReadAt's buffer while Next()'s is in the members above (SwapWindows).
+  struct Window {
+    std::vector<uint8_t> buf;
+    size_t pos = 0, end = 0;
+    uint64_t base = 0, ahead = 0;
+    bool eof = false;
+  } spare_;
   uint64_t file_size_ = 0;
-  bool swapped_ = false;
-  uint32_t section_ = 0;
-  // pcap: the one interface; pcapng: global index of each IDB of this section.
-  std::vector<uint32_t> section_ifaces_;
+  uint64_t error_offset_ = 0;
+  int error_errno_ = 0;
+  bool swapped_ = false;    // sections_[cur_].swapped
+  uint32_t cur_ = 0;        // the section of the block being read
+  // pcap: one section with its one interface; pcapng: every section so far.
+  std::vector<Section> sections_;
   std::vector<Interface> interfaces_;
   std::string shb_userappl_, shb_comment_;
   bool pcap_nanos_ = false;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <regex>
 #include <sstream>
 
@@ -146,6 +147,139 @@ TEST(Reader, GivesEveryCommentOfAPacket) {
   EXPECT_EQ(all[0], "first");
   EXPECT_EQ(all[1], "156");
   EXPECT_EQ(p.ts_ns, 1);  // one unit of if_tsresol=9
+  fs::remove(path);
+}
+
+struct Seen {
+  uint64_t offset;
+  uint32_t interface;
+  int64_t ts_ns;
+  std::string comment;
+  std::vector<uint8_t> data;
+  uint64_t end;
+};
+
+Seen Copy(const Packet& p) {
+  return {p.offset, p.interface, p.ts_ns, std::string(p.comment), std::vector<uint8_t>(p.data, p.data + p.caplen),
+          p.offset + p.length};
+}
+
+void ExpectSame(const Seen& a, const Seen& b) {
+  EXPECT_EQ(a.offset, b.offset);
+  EXPECT_EQ(a.interface, b.interface);
+  EXPECT_EQ(a.ts_ns, b.ts_ns);
+  EXPECT_EQ(a.comment, b.comment);
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_EQ(a.end, b.end);
+}
+
+// The sampler's read pass: packets read again by offset, in any order, while
+// Next() goes on where it was. The file is larger than the reader's buffer.
+TEST(Reader, ReadAtReadsAgainWhatNextReadAndNextGoesOn) {
+  std::string path = TempPath("readat.pcapng");
+  WriteCapture(path, SamplePackets(12000));
+  PacketReader reader;
+  std::string err;
+  ASSERT_TRUE(reader.Open(path, &err)) << err;
+  std::vector<Seen> seen;
+  Packet p;
+  while (reader.Next(&p, &err) == PacketReader::Status::kPacket) {
+    seen.push_back(Copy(p));
+    EXPECT_EQ(seen.back().end, reader.position());
+  }
+  ASSERT_TRUE(err.empty()) << err;
+  ASSERT_GT(reader.file_size(), 1u << 20);  // more than the reader's buffer
+  PacketReader again;
+  ASSERT_TRUE(again.Open(path, &err)) << err;
+  std::mt19937 rnd(7);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    ASSERT_EQ(again.Next(&p, &err), PacketReader::Status::kPacket) << err;
+    ExpectSame(Copy(p), seen[i]);
+    if (i % 97 == 0) {  // a few packets read before (some still in Next()'s buffer), one with a read-ahead hint
+      for (int k = 0; k < 3; ++k) {
+        const Seen& back = seen[k == 2 ? i - std::min<size_t>(i, 5) : rnd() % (i + 1)];
+        ASSERT_EQ(again.ReadAt(back.offset, back.interface, k == 0 ? 0 : 4096, &p, &err),
+                  PacketReader::Status::kPacket) << err;
+        ExpectSame(Copy(p), back);
+        EXPECT_EQ(again.position(), seen[i].end);  // Next() goes on from there
+      }
+    }
+  }
+  EXPECT_EQ(again.Next(&p, &err), PacketReader::Status::kEnd);
+  // After the end too, and in reverse.
+  for (size_t i = seen.size(); i-- > 0;) {
+    ASSERT_EQ(again.ReadAt(seen[i].offset, seen[i].interface, 0, &p, &err), PacketReader::Status::kPacket) << err;
+    ExpectSame(Copy(p), seen[i]);
+  }
+  fs::remove(path);
+}
+
+TEST(Reader, ReadAtRefusesWhatIsNoLongerAPacket) {
+  std::string path = TempPath("readat-bad.pcapng");
+  WriteCapture(path, SamplePackets(3));
+  PacketReader reader;
+  std::string err;
+  ASSERT_TRUE(reader.Open(path, &err)) << err;
+  Packet p;
+  ASSERT_EQ(reader.Next(&p, &err), PacketReader::Status::kPacket) << err;
+  uint64_t first = p.offset;
+  // The IDB before the packet, the section header, the middle of a block, the end of the file.
+  for (uint64_t at : {first - 20, uint64_t{0}, first + 4, reader.file_size()}) {
+    EXPECT_EQ(reader.ReadAt(at, p.interface, 0, &p, &err), PacketReader::Status::kError) << at;
+    EXPECT_EQ(reader.error_offset(), at) << err;
+  }
+  EXPECT_EQ(reader.ReadAt(first, 99, 0, &p, &err), PacketReader::Status::kError);
+  ASSERT_EQ(reader.ReadAt(first, 0, 0, &p, &err), PacketReader::Status::kPacket) << err;
+  fs::remove(path);
+}
+
+TEST(Reader, ErrorOffsetNamesTheOptionRunningPastItsBlock) {
+  std::string path = TempPath("option.pcapng");
+  {
+    OutputFile out;
+    std::string err;
+    ASSERT_TRUE(out.Open(path, &err));
+    PcapngWriter w(&out);
+    w.WriteSectionHeader();
+    w.Interface({"x", 1, 0, ""});
+    // An EPB of 4 data bytes whose opt_comment claims 200 bytes of the 8 left.
+    uint32_t epb[] = {6, 0, 0, 0, 1, 4, 4, 0x04030201, 0x00c80001, 0x73726966, 0};
+    epb[1] = epb[std::size(epb) - 1] = sizeof epb;
+    out.Append(epb, sizeof epb);
+    ASSERT_TRUE(out.Commit(&err)) << err;
+  }
+  PacketReader reader;
+  std::string err;
+  ASSERT_TRUE(reader.Open(path, &err)) << err;
+  uint64_t epb = reader.file_size() - 44;
+  Packet p;
+  EXPECT_EQ(reader.Next(&p, &err), PacketReader::Status::kError);
+  EXPECT_EQ(reader.error_offset(), epb + 32);
+  EXPECT_NE(err.find("option 1 of 200 bytes runs past the end of its packet block at byte offset " +
+                     std::to_string(epb + 32)),
+            std::string::npos) << err;
+  fs::remove(path);
+}
+
+// Two if_tsresol and two if_name: the first of each counts, as for the Python
+// reader.
+TEST(Reader, TheFirstOfEachInterfaceOptionCounts) {
+  std::string path = TempPath("first-option.pcapng");
+  std::vector<uint32_t> words = {
+      0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0xFFFFFFFF, 0xFFFFFFFF, 28,               // SHB
+      1, 56, 1, 0, 0x00010009, 3, 0x00010009, 9, 0x00010002, 'a', 0x00010002, 'b', 0, 56,  // IDB
+      6, 32, 0, 0, 5, 0, 0, 32};                                                  // EPB at time 5
+  std::vector<uint8_t> bytes(reinterpret_cast<uint8_t*>(words.data()),
+                             reinterpret_cast<uint8_t*>(words.data() + words.size()));
+  WriteBytes(path, bytes, bytes.size());
+  PacketReader reader;
+  std::string err;
+  ASSERT_TRUE(reader.Open(path, &err)) << err;
+  Packet p;
+  ASSERT_EQ(reader.Next(&p, &err), PacketReader::Status::kPacket) << err;
+  EXPECT_EQ(reader.interfaces()[0].units_per_second, 1000u);
+  EXPECT_EQ(reader.interfaces()[0].name, "a");
+  EXPECT_EQ(p.ts_ns, 5000000);
   fs::remove(path);
 }
 

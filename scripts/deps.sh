@@ -2,10 +2,13 @@
 # when they are missing (as root), or prints the exact apt-get line and stops.
 BUILD_PACKAGES="cmake make g++ pkg-config libpcap-dev libboost-dev libboost-filesystem-dev
   libtomlplusplus-dev prometheus-cpp-dev libcli11-dev libssl-dev libxxhash-dev libzstd-dev zlib1g-dev
-  libsystemd-dev libgtest-dev libbenchmark-dev clang libbpf-dev bpftool"
+  libsystemd-dev libgtest-dev libbenchmark-dev clang libbpf-dev bpftool pybind11-dev python3-dev"
 LINT_PACKAGES="clang-format clang-tidy"
+# numpy for pcapml.batches, pandas for to_pandas, torch and dask/distributed for
+# pcapml.torch and pcapml.dask (their tests say so and skip where these are missing).
 TEST_PACKAGES="tshark tcpdump tcpreplay netsniff-ng iproute2 time prometheus systemd python3 python3-pytest python3-scapy
-  python3-yaml ngtcp2-client ngtcp2-server dnsmasq-base bind9-dnsutils zstd python3-dpkt man-db curl"
+  python3-yaml ngtcp2-client ngtcp2-server dnsmasq-base bind9-dnsutils zstd python3-dpkt man-db curl
+  python3-numpy python3-pandas python3-torch python3-dask python3-distributed"
 
 ensure_packages() {
   local missing=()

@@ -5,12 +5,18 @@
         for idx, sid, label, ts, pkt_buf in sample:
             ...
 
-Standard library only. See README.md in this folder.
+Standard library only; the native module (pcapml._native, built by CMake or
+`pip install ./python`) reads with pcapml's C++ reader when it is there.
+batches() needs numpy, to_pandas() pandas, pcapml.torch PyTorch and
+pcapml.dask Dask. See README.md in this folder.
 """
+from . import native
+from .batches import batches, to_pandas
 from .labels import parse_comment, parse_meta, sample_id
 from .reader import FormatError, Packet, read_packets
-from .sampler import Sample, sampler
+from .sampler import Sample, read_sids, sampler
+from .splits import split_of
 
 __version__ = "0.1.0"
-__all__ = ["FormatError", "Packet", "Sample", "parse_comment", "parse_meta",
-           "read_packets", "sample_id", "sampler"]
+__all__ = ["FormatError", "Packet", "Sample", "batches", "parse_comment", "parse_meta", "read_packets",
+           "read_sids", "sample_id", "sampler", "split_of", "to_pandas"]

@@ -28,10 +28,16 @@ back and left to the careful path.
 import struct
 from array import array
 
+from .reader import MAX_TS_NS
+
 _u7 = struct.Struct("<7I").unpack_from  # trailer, type, length, interface, time high, low, captured
-_u5 = struct.Struct("<4I8xI").unpack_from  # trailer, type, length, interface, captured length
+_u6 = struct.Struct("<5I4xI").unpack_from  # trailer, type, length, interface, time high, captured length
 _h4 = struct.Struct("<4xI4x3I").unpack_from  # length, time high, time low, captured length
 _u32 = struct.Struct("<I").unpack_from
+# The high word of the latest nanosecond time the reader accepts (MAX_TS_NS >> 32,
+# whose low word is all ones): a packet above it, or longer than its interface's
+# snap length, goes to the careful path, which refuses it.
+_HIGH_MAX = MAX_TS_NS >> 32
 _NO_RUN = object()  # a comment value no packet has
 _NOT_FAST = object()  # what scan() knows of options other than one comment
 _FUSED = {}  # k4 -> read_runs()'s struct call for a comment option of k4 - 4 bytes
@@ -111,16 +117,16 @@ def scan(rd, lookup):
     """
     index = Index(rd.sections)
     tails = {}  # a block's options -> its label, None (not a label) or _NOT_FAST
-    key, tail, fif, parsed = _NO_RUN, None, -1, None
+    key, tail, fif, parsed, cap = _NO_RUN, None, -1, None, 0
     section = start = stop = idx = count = 0
     runs_of, labels = index.runs, index.labels
     while True:
         buf, pos, base = rd.buf, rd.pos, rd.base
         prev = _u32(buf, pos - 4)[0]
         lim, end, at_section = len(buf) - 28, len(buf), len(rd.sections) - 1
-        fast = {i for i, iface in enumerate(rd.section.interfaces) if iface.fast} if rd.section else ()
+        fast = {i: iface.cap for i, iface in enumerate(rd.section.interfaces) if iface.fast} if rd.section else {}
         while pos <= lim:
-            t, bt, bl, ifid, cl = _u5(buf, pos - 4)
+            t, bt, bl, ifid, th, cl = _u6(buf, pos - 4)
             nxt = pos + bl
             if t != prev or bt != 6 or nxt > end:
                 break
@@ -143,7 +149,9 @@ def scan(rd, lookup):
                     else:
                         index.add(parsed, section, start, base + pos, idx, count, fif)
                 idx, count, key, tail, fif, parsed = idx + count, 0, opts, opts, ifid, label
-                section, start = at_section, base + pos
+                section, start, cap = at_section, base + pos, fast[ifid]
+            if cl > cap or th > _HIGH_MAX:
+                break
             count += 1
             prev, pos = bl, nxt
         if tail is not None:
@@ -194,7 +202,7 @@ def read_runs(rd, idx, lookup):
     """Labeled runs from rd.pos up to rd.stop, as tuples
     (sid, metadata, offset, first idx, link type, ts_ns list, data list).
     """
-    key, tail, k4, fif, link_type, parsed, u8 = _NO_RUN, None, 0, -1, None, None, None
+    key, tail, k4, fif, link_type, parsed, u8, cap = _NO_RUN, None, 0, -1, None, None, None, 0
     tss, pks, offset = [], [], 0
     while True:
         buf, pos = rd.buf, rd.pos
@@ -210,7 +218,8 @@ def read_runs(rd, idx, lookup):
                 if cm != tail:
                     break
                 nc = c + bl
-                if t != prev or bt != 6 or ifid != fif or nc > endk or not d0 <= bl - cl <= d3 or bl & 3:
+                if (t != prev or bt != 6 or ifid != fif or nc > endk or not d0 <= bl - cl <= d3 or bl & 3
+                        or cl > cap or th > _HIGH_MAX):
                     break
                 s = c + d0
                 papp(buf[s:s + cl])
@@ -229,7 +238,8 @@ def read_runs(rd, idx, lookup):
                 # the loop takes them but for its comment: then it starts the next run.
                 t, bt, bl, ifid, th, tl, cl = _u7(buf, pos - 4)
                 nxt = pos + bl
-                if t == prev and bt == 6 and ifid == fif and nxt <= end and _u32(buf, nxt - 4)[0] == bl:
+                if (t == prev and bt == 6 and ifid == fif and nxt <= end and _u32(buf, nxt - 4)[0] == bl
+                        and cl <= cap and th <= _HIGH_MAX):
                     opts = buf[pos + (cl + 31 & -4):nxt - 4]
                     comment = _comment_of_tail(opts)
                     label = comment and lookup(comment)
@@ -264,6 +274,6 @@ def read_runs(rd, idx, lookup):
                     tss.append(ts_ns)
                 else:
                     idx += 1  # unlabeled: counted, not kept
-                fif = ifid if iface.fast and parsed else -1
+                fif, cap = (ifid, iface.cap) if iface.fast and parsed else (-1, 0)
     if pks:
         yield (*parsed, offset, idx, link_type, tss, pks)

@@ -1,29 +1,62 @@
 """sampler(): a labeled pcapng file, one sample at a time."""
+import os
 import struct
 from bisect import bisect_left
+from collections.abc import Sequence
 from itertools import accumulate, chain, repeat
 from operator import add, sub, truediv
 
 from .fastpath import Index, read_runs, read_taken, scan
 from .labels import LabelCache, parse_meta
+from . import native
 from .reader import FormatError, Reader
 
 
-class Sample(list):
+class Sample(Sequence):
     """The packets of one sample: (idx, sid, label, ts, pkt_buf) tuples in file order.
 
     idx is the packet's position among all packets of the file (unlabeled ones
     included), ts is in seconds; ts_ns(i) is packet i's exact time in nanoseconds.
+    With the native module, packets are read from the file when they are used,
+    so a sample of millions of packets costs no memory until it is read.
     """
 
-    __slots__ = ("sid", "label", "_ts_ns", "_link_types")
+    __slots__ = ("sid", "label", "_rows")
+
+    def __init__(self, sid, label, rows):
+        self.sid, self.label, self._rows = sid, label, rows
+
+    def __len__(self):
+        return len(self._rows)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._rows[j] for j in range(*i.indices(len(self._rows)))]
+        return self._rows[i]
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __eq__(self, other):
+        if not isinstance(other, (Sample, list, tuple)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"<Sample {self.sid} {self.label!r}: {len(self)} packets>"
+
+    def __reduce__(self):
+        # A pickled sample (to a DataLoader or Dask worker) carries its packets, not the file.
+        return _restore, (self.sid, self.label, list(self), self.timestamps_ns(), self._rows.link_type_changes())
 
     def ts_ns(self, i):
         """Exact timestamp of packet i in nanoseconds."""
-        return self._ts_ns[i]
+        return self._rows.ts_ns(i)
 
     def timestamps_ns(self):
-        return list(self._ts_ns)
+        return self._rows.timestamps_ns()
 
     @property
     def meta(self):
@@ -33,10 +66,42 @@ class Sample(list):
     @property
     def link_type(self):
         """LINKTYPE_* of the sample's first packet."""
-        return self._link_types[0][1]
+        return self._rows.link_type
 
     def link_type_of(self, i):
         """LINKTYPE_* of packet i (a sample's packets can come from several interfaces)."""
+        return self._rows.link_type_of(i)
+
+
+def _restore(sid, label, rows, timestamps, link_types):
+    rows = _Rows(rows)
+    rows._ts_ns, rows._link_types = timestamps, link_types
+    return Sample(sid, label, rows)
+
+
+class _Rows(list):
+    """A sample's packets read into memory (the pure-Python reader's Sample storage)."""
+
+    __slots__ = ("_ts_ns", "_link_types")
+
+    def link_type_changes(self):
+        return list(self._link_types)
+
+    def ts_ns(self, i):
+        return self._ts_ns[i]
+
+    def timestamps_ns(self):
+        return list(self._ts_ns)
+
+    @property
+    def link_type(self):
+        return self._link_types[0][1]
+
+    def link_type_of(self, i):
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("sample index out of range")
         found = None
         for first, link_type in self._link_types:
             if first > i:
@@ -85,29 +150,48 @@ def _columns_sample(sid, metas, firsts, counts, link_types, tss, pks, limit):
         labels = repeat(label)
     else:  # one sampleID, several metadata strings: each packet keeps its own
         labels = chain.from_iterable(map(repeat, metas, counts))
-    sample = Sample(zip(idxs, repeat(sid), labels, map(truediv, tss, repeat(1e9)), pks))
-    sample.sid, sample.label = sid, label
-    sample._ts_ns, sample._link_types = tss, link_types
-    return sample
+    rows = _Rows(zip(idxs, repeat(sid), labels, map(truediv, tss, repeat(1e9)), pks))
+    rows._ts_ns, rows._link_types = tss, link_types
+    return Sample(sid, label, rows)
+
+
+def read_sids(source):
+    """The sampleIDs of a file with one a line (as `pcapml ids` writes train.txt),
+    or of a collection of ints or strings; a set of ints."""
+    if not isinstance(source, (str, bytes, os.PathLike)):
+        return {int(s) for s in source}
+    found = set()
+    with open(source) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                try:
+                    found.add(int(line))
+                except ValueError:
+                    raise ValueError(f"{os.fspath(source)}:{n}: not a sampleID: {line!r}") from None
+    return found
+
+
+def _label_test(labels):
+    """None (every label), or a function of a metadata string saying if the sample is wanted."""
+    if labels is None or callable(labels):
+        return labels and (lambda label: bool(labels(label)))
+    if isinstance(labels, str):
+        labels = [labels]
+    labels = set(labels)
+    return lambda label: label in labels or parse_meta(label).get("label") in labels
 
 
 def _selector(labels, sids):
     """Whether a sample (sid, metadata) is wanted, from the sampler's options."""
     if sids is not None:
-        sids = {int(s) for s in sids}
-    if isinstance(labels, str):
-        labels = [labels]
-    if labels is not None and not callable(labels):
-        labels = set(labels)
+        sids = read_sids(sids)
+    test = _label_test(labels)
 
     def wanted(sid, label):
         if sids is not None and sid not in sids:
             return False
-        if labels is None:
-            return True
-        if callable(labels):
-            return bool(labels(label))
-        return label in labels or parse_meta(label).get("label") in labels
+        return test is None or test(label)
 
     return wanted
 
@@ -145,7 +229,8 @@ def sampler(path, labels=None, sids=None, limit=None, grouped=None):
     labels: a label or collection of labels (a sample matches on its first
         metadata field or the whole metadata string), or a predicate called
         with the metadata string.
-    sids:   sampleIDs to keep, e.g. a published test split.
+    sids:   sampleIDs to keep: a collection, or the name of a file with one
+        a line (a published split, e.g. `pcapml ids` train.txt).
     limit:  at most this many packets per sample (the first ones).
     grouped: True for files that keep each sample's packets together
         (`pcapml -D` and `pcapml -s` write such files and say so in their
@@ -153,13 +238,33 @@ def sampler(path, labels=None, sids=None, limit=None, grouped=None):
         then read once, front to back; a sample that shows up again after
         another one raises FormatError. Otherwise a first pass indexes where
         each sample's packets are, so any file works, in memory bounded by the
-        largest sample plus 48 bytes per run of packets.
+        index: with the native module 32 bytes per run of consecutive packets
+        of one sample (packets are read when used); without it, the largest
+        sample plus 48 bytes per run.
     """
     if grouped is None:
         grouped = declares_grouped(path)
     if limit is not None and limit < 1:
         raise ValueError("limit must be at least 1")
+    if native.NATIVE is not None:
+        test = _label_test(labels)
+        return _native_samples(path, None if sids is None else read_sids(sids),
+                               test and (lambda label: 0 if test(label) else -1), limit, grouped)
     return _samples(path, _selector(labels, sids), limit, grouped)
+
+
+def native_source(cls, path, grouped, *args):
+    """A native reader of path (Samples or Batches); opening the file first
+    raises the same OSError as the pure-Python reader."""
+    path = os.fspath(path)
+    with open(path, "rb"):
+        pass
+    return cls(path, os.fsencode(path), grouped, *args)
+
+
+def _native_samples(path, sids, keep, limit, grouped):
+    for rows in native_source(native.NATIVE.Samples, path, grouped, sids, keep, limit or 0):
+        yield Sample(rows.sid, rows.label, rows)
 
 
 def _samples(path, wanted, limit, grouped):

@@ -14,6 +14,7 @@ from pcapgen import PcapngBuilder
 from test_sampler import flatten, random_file, reference
 
 T0 = 1_700_000_000_000_000_000
+pytestmark = pytest.mark.usefixtures("pure_python")  # the Python loops; test_native.py compares the module
 
 
 def labeled_file(seed, interleaved):

@@ -7,8 +7,9 @@ import pytest
 import pcapml
 from pcapgen import PcapngBuilder, pcap
 
-CORPUS = os.environ.get("PCAPNG_CONFORMANCE", os.path.join(
-    os.path.dirname(__file__), "..", "..", "tests", "data", "pcapng-conformance"))
+from conftest import conformance_corpus
+
+CORPUS = conformance_corpus()
 
 
 def check_against(path, expected):
@@ -79,7 +80,7 @@ def expected_packets(txt):
 
 
 @pytest.mark.parametrize("path", corpus_files(), ids=lambda p: os.path.relpath(p, CORPUS))
-def test_conformance_corpus(path):
+def test_conformance_corpus(path, backend):
     packets = list(pcapml.read_packets(path))
     assert len(packets) == expected_packets(path[:-len(".pcapng")] + ".txt")
     labeled = sum(p.sid is not None for p in packets)

@@ -7,6 +7,7 @@ import pcapml.reader
 from pcapgen import PcapngBuilder
 
 T0 = 1_700_000_000_000_000_000
+pytestmark = pytest.mark.usefixtures("backend")  # each test with both readers
 
 
 def reference(path):
@@ -140,3 +141,13 @@ def test_large_sample_across_many_chunks(tmp_path):
     path = simple_file(tmp_path / "a.pcapng", ["1,a"] * 5000 + ["2,b"] * 5000)
     for grouped in (False, True):
         assert [len(s) for s in pcapml.sampler(path, grouped=grouped)] == [5000, 5000]
+
+
+def test_a_pickled_sample_carries_its_packets(tmp_path):
+    import pickle
+    path = simple_file(tmp_path / "a.pcapng", ["1,a,k=v"] * 3 + ["1,a,k=w"], link_types=[1, 1, 101, 1])
+    (s,) = pcapml.sampler(path)
+    t = pickle.loads(pickle.dumps(s))
+    path.unlink()  # not needed any more: the packets came along
+    assert flatten(t) == flatten(s) and (t.sid, t.label, t.meta, t.link_type) == (s.sid, s.label, s.meta, 1)
+    assert t == s and t[1:3] == s[1:3] and t.timestamps_ns() == s.timestamps_ns()
