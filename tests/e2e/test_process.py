@@ -344,6 +344,7 @@ def test_refuses_offline_and_names_what_is_missing(tmp_path, lab):
     try:
         os.chmod(public, 0o755)
         cfg = daemon_config(pathlib.Path(public), lab, "", [{"interface": "lo"}])
+        shutil.chown(pathlib.Path(public) / "out", "nobody", "nogroup")  # the daemon's user writes there
         os.chmod(cfg, 0o644)
         p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
                             BIN, "daemon", "--check-config", str(cfg)], capture_output=True, text=True, timeout=30)
@@ -362,6 +363,7 @@ def test_needs_only_bpf_perfmon_and_net_admin(tmp_path, lab):
     try:
         os.chmod(public, 0o755)
         cfg = daemon_config(pathlib.Path(public), lab, "", [{"interface": "lo"}])
+        shutil.chown(pathlib.Path(public) / "out", "nobody", "nogroup")  # the daemon's user writes there
         caps = "+net_raw,+net_admin,+bpf,+perfmon"
         p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", f"--inh-caps={caps}",
                             f"--ambient-caps={caps}", BIN, "daemon", "--check-config", str(cfg)],
@@ -375,5 +377,8 @@ def test_needs_only_bpf_perfmon_and_net_admin(tmp_path, lab):
     text = open(os.path.join(sample_dir, "process.toml")).read()
     assert 'path = "../../build/plugins/process.so"' in text
     shutil.copy(os.path.join(sample_dir, "process-rules.toml"), tmp_path)
-    (tmp_path / "process.toml").write_text(text.replace("../../build/plugins/process.so", PLUGIN))
+    assert 'directory = "../../out/process"' in text
+    (tmp_path / "out").mkdir()
+    (tmp_path / "process.toml").write_text(text.replace("../../build/plugins/process.so", PLUGIN)
+                                           .replace('directory = "../../out/process"', 'directory = "out"'))
     assert "ok: 1 source(s), 1 rule(s)" in run("daemon", "--check-config", tmp_path / "process.toml").stdout

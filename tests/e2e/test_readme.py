@@ -31,7 +31,7 @@ def test_starts_with_what_it_is_and_the_two_commands():
     assert rest[2].startswith("    ./run.sh") and rest[3].startswith("    ./test.sh") and rest[4] == ""
     assert lines[paragraph_end + 6] == "## A 30-second example"
     # No word that needs the project's history to understand.
-    for word in ("seed", "session 1", "yardstick", "DESIGN", "§", "the issue"):
+    for word in ("the seed", "seed's", "session 1", "yardstick", "DESIGN", "§", "the issue"):
         assert word not in README, word
 
 
