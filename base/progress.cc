@@ -10,8 +10,7 @@
 namespace pcapml {
 
 Progress::Progress(std::string what)
-    : what_(std::move(what)), enabled_(isatty(2) == 1), start_(std::chrono::steady_clock::now()),
-      last_(start_) {}
+    : what_(std::move(what)), enabled_(isatty(2) == 1), start_(std::chrono::steady_clock::now()), last_(start_) {}
 
 Progress::~Progress() { Done(); }
 
@@ -25,8 +24,7 @@ void Progress::Draw(uint64_t done, uint64_t total, uint64_t packets) {
             100.0 * static_cast<double>(done) / static_cast<double>(total), FormatBytes(done).c_str(),
             FormatBytes(total).c_str(), packets, static_cast<double>(packets) / secs);
   } else {
-    fprintf(stderr, "\r%s: %s  %" PRIu64 " packets   ", what_.c_str(), FormatBytes(done).c_str(),
-            packets);
+    fprintf(stderr, "\r%s: %s  %" PRIu64 " packets   ", what_.c_str(), FormatBytes(done).c_str(), packets);
   }
   drawn_ = true;
 }

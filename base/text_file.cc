@@ -38,8 +38,8 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
 
 // Code points that show as nothing (or reorder what follows) in a terminal.
 bool Invisible(uint32_t cp) {
-  return (cp >= 0x80 && cp <= 0xA0) || cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) ||
-         (cp >= 0x2028 && cp <= 0x202F) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
+  return (cp >= 0x80 && cp <= 0xA0) || cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202F) ||
+         (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
 }
 
 }  // namespace
@@ -101,11 +101,21 @@ std::string Quoted(std::string_view text) {
       continue;
     }
     switch (cp) {
-      case 0: out += "\\0"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n"; break;
-      case '\\': out += "\\\\"; break;
+      case 0:
+        out += "\\0";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
       default:
         if (cp < 0x20 || cp == 0x7F) {
           snprintf(buf, sizeof buf, "\\x%02X", cp);

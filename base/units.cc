@@ -28,8 +28,7 @@ bool SplitNumber(std::string_view text, double* value, std::string_view* suffix)
   return true;
 }
 
-bool Scale(std::string_view text, const Suffix* table, size_t n, double* out, std::string_view kind,
-           std::string* err) {
+bool Scale(std::string_view text, const Suffix* table, size_t n, double* out, std::string_view kind, std::string* err) {
   double value;
   std::string_view suffix;
   if (!SplitNumber(text, &value, &suffix)) {
@@ -42,8 +41,7 @@ bool Scale(std::string_view text, const Suffix* table, size_t n, double* out, st
       return true;
     }
   }
-  *err = "invalid " + std::string(kind) + " '" + std::string(text) + "': unknown unit '" +
-         std::string(suffix) + "'";
+  *err = "invalid " + std::string(kind) + " '" + std::string(text) + "': unknown unit '" + std::string(suffix) + "'";
   return false;
 }
 
@@ -51,9 +49,21 @@ bool Scale(std::string_view text, const Suffix* table, size_t n, double* out, st
 
 bool ParseBytes(std::string_view text, uint64_t* bytes, std::string* err) {
   static const Suffix kUnits[] = {
-      {"", 1},          {"B", 1},          {"k", 1e3},        {"K", 1e3},       {"KB", 1e3},
-      {"kB", 1e3},      {"KiB", 1024.0},   {"M", 1e6},        {"MB", 1e6},      {"MiB", 1048576.0},
-      {"G", 1e9},       {"GB", 1e9},       {"GiB", 1073741824.0}, {"T", 1e12}, {"TB", 1e12},
+      {"", 1},
+      {"B", 1},
+      {"k", 1e3},
+      {"K", 1e3},
+      {"KB", 1e3},
+      {"kB", 1e3},
+      {"KiB", 1024.0},
+      {"M", 1e6},
+      {"MB", 1e6},
+      {"MiB", 1048576.0},
+      {"G", 1e9},
+      {"GB", 1e9},
+      {"GiB", 1073741824.0},
+      {"T", 1e12},
+      {"TB", 1e12},
       {"TiB", 1099511627776.0},
   };
   double v;
@@ -68,8 +78,8 @@ bool ParseBytes(std::string_view text, uint64_t* bytes, std::string* err) {
 
 bool ParseDuration(std::string_view text, int64_t* ns, std::string* err) {
   static const Suffix kUnits[] = {
-      {"", 1e9},   {"s", 1e9},   {"sec", 1e9},   {"ns", 1},       {"us", 1e3},
-      {"ms", 1e6}, {"m", 60e9},  {"min", 60e9},  {"h", 3600e9},   {"d", 86400e9},
+      {"", 1e9},   {"s", 1e9},  {"sec", 1e9},  {"ns", 1},     {"us", 1e3},
+      {"ms", 1e6}, {"m", 60e9}, {"min", 60e9}, {"h", 3600e9}, {"d", 86400e9},
   };
   double v;
   if (!Scale(text, kUnits, std::size(kUnits), &v, "duration", err)) return false;
@@ -90,8 +100,10 @@ std::string FormatBytes(uint64_t bytes) {
     ++i;
   }
   char buf[32];
-  if (i == 0) snprintf(buf, sizeof buf, "%" PRIu64 " B", bytes);
-  else snprintf(buf, sizeof buf, "%.1f %s", v, kNames[i]);
+  if (i == 0)
+    snprintf(buf, sizeof buf, "%" PRIu64 " B", bytes);
+  else
+    snprintf(buf, sizeof buf, "%.1f %s", v, kNames[i]);
   return buf;
 }
 
@@ -124,8 +136,7 @@ bool ParseEpochBound(std::string_view text, bool upper, int64_t* ns) {
   std::string_view whole = text.substr(0, dot);
   int64_t secs;
   auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
-  if (whole.empty() || ec != std::errc() || p != whole.data() + whole.size() || secs < 0 ||
-      secs > 9'000'000'000LL)
+  if (whole.empty() || ec != std::errc() || p != whole.data() + whole.size() || secs < 0 || secs > 9'000'000'000LL)
     return false;
   if (dot == std::string_view::npos) {
     *ns = secs * 1'000'000'000 + (upper ? 999'999'999 : 0);

@@ -95,7 +95,7 @@ void BM_Classify(benchmark::State& state, const std::string& kind) {
   state.counters["rss_MiB"] = static_cast<double>(RssKiB()) / 1024;
   state.counters["index_KiB"] = static_cast<double>(set.index_bytes()) / 1024;
   state.counters["linear_pct"] = 100.0 * set.stats().linear_packets / std::max<uint64_t>(1, state.iterations());
-  if (matched != state.iterations()) state.SkipWithError("a packet matched no rule");
+  if (matched != static_cast<uint64_t>(state.iterations())) state.SkipWithError("a packet matched no rule");
 }
 
 // The old cost: every rule's BPF program in order until one matches.

@@ -57,8 +57,10 @@ size_t Frame(uint8_t* f, size_t len, uint64_t r, uint32_t hosts, uint64_t syn_ev
   Put16(l4, static_cast<uint16_t>(1024 + (r >> 48) % 60000));
   static const uint16_t kPorts[] = {80, 443, 53, 22, 8080, 123, 5353, 9000};
   Put16(l4 + 2, kPorts[(r >> 52) % 8]);
-  if (tcp) l4[12] = 0x50, l4[13] = syn_every && ++tcp_packets % syn_every == 0 ? 0x02 : 0x10;
-  else Put16(l4 + 4, static_cast<uint16_t>(f + len - l4));
+  if (tcp)
+    l4[12] = 0x50, l4[13] = syn_every && ++tcp_packets % syn_every == 0 ? 0x02 : 0x10;
+  else
+    Put16(l4 + 4, static_cast<uint16_t>(f + len - l4));
   return len;
 }
 
@@ -104,7 +106,7 @@ int main(int argc, char** argv) {
     perror(argv[1]);
     return 1;
   }
-  fprintf(stderr, "make_capture: %s: %llu packets, %llu bytes\n", argv[1],
-          static_cast<unsigned long long>(n), static_cast<unsigned long long>(written));
+  fprintf(stderr, "make_capture: %s: %llu packets, %llu bytes\n", argv[1], static_cast<unsigned long long>(n),
+          static_cast<unsigned long long>(written));
   return 0;
 }

@@ -99,8 +99,7 @@ class PluginRule {
   std::unordered_set<uint64_t> samples_;
 };
 
-bool ReadPluginTablesOfRules(const std::vector<std::string>& paths, std::vector<PluginSpec>* specs,
-                             std::string* err) {
+bool ReadPluginTablesOfRules(const std::vector<std::string>& paths, std::vector<PluginSpec>* specs, std::string* err) {
   for (const std::string& path : paths) {
     std::string text;
     if (!ReadTextFile(path, &text, err)) return false;

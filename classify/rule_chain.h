@@ -32,8 +32,7 @@ namespace pcapml {
 
 // The [[plugin]] tables of the TOML rules files among paths (relative
 // paths are relative to the rules file).
-bool ReadPluginTablesOfRules(const std::vector<std::string>& paths, std::vector<PluginSpec>* specs,
-                             std::string* err);
+bool ReadPluginTablesOfRules(const std::vector<std::string>& paths, std::vector<PluginSpec>* specs, std::string* err);
 
 class PluginRule;
 

@@ -33,8 +33,7 @@ class RuleChainTest : public testing::Test {
     RuleSet rules;
     std::vector<PluginSpec> specs;
     bool ok = ParseTomlRules(path, text, "", &rules, err) && ReadPluginTablesOfRules({path}, &specs, err) &&
-              plugins_.Load(specs, err) && chain_.Build(std::move(rules), plugins_, {}, err) &&
-              chain_.Prepare(1, err);
+              plugins_.Load(specs, err) && chain_.Build(std::move(rules), plugins_, {}, err) && chain_.Prepare(1, err);
     std::filesystem::remove(path);
     return ok;
   }
@@ -92,10 +91,12 @@ ticks = true
 
 TEST_F(RuleChainTest, AnEarlierRuleWinsOverAPluginRule) {
   std::string err;
-  ASSERT_TRUE(Load("[[rule]]\nid = 'all-udp'\nlabel = 'udp'\nfilter = 'udp'\n"
-                   "[[rule]]\nid = 'echo'\nplugin = 'test_echo'\n"
-                   "[[plugin]]\nname = 'test_echo'\npath = '" + kEcho + "'\n",
-                   &err))
+  ASSERT_TRUE(
+      Load("[[rule]]\nid = 'all-udp'\nlabel = 'udp'\nfilter = 'udp'\n"
+           "[[rule]]\nid = 'echo'\nplugin = 'test_echo'\n"
+           "[[plugin]]\nname = 'test_echo'\npath = '" +
+               kEcho + "'\n",
+           &err))
       << err;
   EXPECT_EQ(Comment({"10.0.0.1", "10.0.0.2", 1, 2, 17, 0, 0, {}}), Id("all-udp") + ",udp");
   EXPECT_EQ(Comment({"10.0.0.1", "10.0.0.2", 1, 2, 6, 0, 0, {}}), Id("echo|echo") + ",echo");
@@ -107,10 +108,12 @@ TEST_F(RuleChainTest, AFlowKeepsItsSampleWhetherAPluginPassedItOnOrNot) {
   // those reach the flow rule after the plugin's no opinion, the others
   // directly. Both must get the one sample of the flow.
   std::string err;
-  ASSERT_TRUE(Load("[[rule]]\nid = 'echo'\nplugin = 'test_echo'\nfilter = 'udp[8] = 1'\n"
-                   "[[rule]]\nid = 'flows'\nlabel = 'f'\nsample = 'flow'\nfilter = 'udp'\n"
-                   "[[plugin]]\nname = 'test_echo'\npath = '" + kEcho + "'\nevery = 1000\n",
-                   &err))
+  ASSERT_TRUE(
+      Load("[[rule]]\nid = 'echo'\nplugin = 'test_echo'\nfilter = 'udp[8] = 1'\n"
+           "[[rule]]\nid = 'flows'\nlabel = 'f'\nsample = 'flow'\nfilter = 'udp'\n"
+           "[[plugin]]\nname = 'test_echo'\npath = '" +
+               kEcho + "'\nevery = 1000\n",
+           &err))
       << err;
   std::set<std::string> comments;
   for (int i = 0; i < 6; ++i) {

@@ -19,8 +19,7 @@ bool LooksLikeTomlRules(const std::string& path, std::string_view text) {
   return false;
 }
 
-bool LoadRules(const std::vector<std::string>& paths, const std::string& sensor_id, RuleSet* rules,
-               std::string* err) {
+bool LoadRules(const std::vector<std::string>& paths, const std::string& sensor_id, RuleSet* rules, std::string* err) {
   for (const std::string& path : paths) {
     std::string text;
     if (!ReadTextFile(path, &text, err)) return false;

@@ -15,7 +15,6 @@ namespace pcapml {
 bool LooksLikeTomlRules(const std::string& path, std::string_view text);
 
 // Appends the rules of each file, in order. Errors name the file and line.
-bool LoadRules(const std::vector<std::string>& paths, const std::string& sensor_id, RuleSet* rules,
-               std::string* err);
+bool LoadRules(const std::vector<std::string>& paths, const std::string& sensor_id, RuleSet* rules, std::string* err);
 
 }  // namespace pcapml

@@ -8,11 +8,12 @@
 namespace pcapml {
 
 int RunDaemonCommand(const Args& args) {
-  CLI::App app("Captures from interfaces and/or replays files, labels every packet with the rules "
-               "(run-time rules first, then the rules files; first match wins), and writes rotating "
-               "labeled pcapng files. Metrics at /metrics, SIGHUP reloads the rules, SIGTERM/SIGINT "
-               "complete the current file and exit.",
-               "daemon");
+  CLI::App app(
+      "Captures from interfaces and/or replays files, labels every packet with the rules "
+      "(run-time rules first, then the rules files; first match wins), and writes rotating "
+      "labeled pcapng files. Metrics at /metrics, SIGHUP reloads the rules, SIGTERM/SIGINT "
+      "complete the current file and exit.",
+      "daemon");
   std::string config_path, check_path, metrics_listen;
   app.add_option("-c,--config", config_path, "configuration file (TOML; see config/pcapml.toml)");
   app.add_option("--check-config", check_path, "validate a configuration file and its rules, then exit");

@@ -121,8 +121,8 @@ int RunIds(const Args& args) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (!fs::is_directory(dir, ec)) return Fail("ids: cannot create output directory " + dir);
-  const std::vector<const char*> names =
-      weights.size() == 3 ? std::vector<const char*>{"train", "val", "test"} : std::vector<const char*>{"train", "test"};
+  const std::vector<const char*> names = weights.size() == 3 ? std::vector<const char*>{"train", "val", "test"}
+                                                             : std::vector<const char*>{"train", "test"};
   for (size_t i = 0; i < parts.size(); ++i) {
     if (!WriteList(dir + "/" + names[i] + ".txt", parts[i], &err)) return Fail(err);
     printf("%-5s %10zu samples  %s/%s.txt\n", names[i], parts[i].size(), dir.c_str(), names[i]);

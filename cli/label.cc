@@ -102,10 +102,11 @@ class LabelJob {
 };
 
 void PrintStats(const Counts& c, bool capture_mode, bool keep) {
-  fprintf(stderr, "pcapml label: %" PRIu64 " packets read, %" PRIu64 " labeled, %" PRIu64
+  fprintf(stderr,
+          "pcapml label: %" PRIu64 " packets read, %" PRIu64 " labeled, %" PRIu64
           " unmatched (%s), %zu samples, %" PRIu64 " files read",
-          c.read, c.labeled, c.unmatched, keep ? "kept" : "dropped",
-          c.samples.size() + c.flow_and_window_samples, c.files);
+          c.read, c.labeled, c.unmatched, keep ? "kept" : "dropped", c.samples.size() + c.flow_and_window_samples,
+          c.files);
   if (!capture_mode) fprintf(stderr, ", %" PRIu64 " unlisted, %" PRIu64 " skipped", c.unlisted, c.skipped);
   fputc('\n', stderr);
 }
@@ -232,16 +233,19 @@ int LabelCapture(const LabelOptions& o) {
   if (o.stats) {
     PrintStats(c, true, o.keep_unmatched);
     if (st.flows.started)
-      fprintf(stderr, "pcapml label: %" PRIu64 " flows, %" PRIu64 " ended idle, %" PRIu64
-              " evicted at --max-flows %zu\n", st.flows.started, st.flows.expired, st.flows.evicted, o.max_flows);
+      fprintf(stderr,
+              "pcapml label: %" PRIu64 " flows, %" PRIu64 " ended idle, %" PRIu64 " evicted at --max-flows %zu\n",
+              st.flows.started, st.flows.expired, st.flows.evicted, o.max_flows);
     for (size_t i = 0; i < plugins.size(); ++i) {
       const PluginCounts& n = plugins.at(i).counts();
-      fprintf(stderr, "pcapml label: plugin %s: %" PRIu64 " packets in, %" PRIu64 " labeled, %" PRIu64
-              " no opinion, %" PRIu64 " errors, %" PRIu64 " held\n", plugins.at(i).name(), n.in, n.labeled,
-              n.no_opinion, n.errors, n.held);
+      fprintf(stderr,
+              "pcapml label: plugin %s: %" PRIu64 " packets in, %" PRIu64 " labeled, %" PRIu64 " no opinion, %" PRIu64
+              " errors, %" PRIu64 " held\n",
+              plugins.at(i).name(), n.in, n.labeled, n.no_opinion, n.errors, n.held);
     }
     if (const HoldCounts& h = line.counts(); h.held)
-      fprintf(stderr, "pcapml label: %" PRIu64 " packets held: %" PRIu64 " labeled by their plugin, %" PRIu64
+      fprintf(stderr,
+              "pcapml label: %" PRIu64 " packets held: %" PRIu64 " labeled by their plugin, %" PRIu64
               " passed on undecided, %" PRIu64 " released at the hold limit, %" PRIu64 " at the end\n",
               h.held, h.labeled, h.passed, h.limit, h.flushed);
   }

@@ -11,10 +11,11 @@
 namespace pcapml {
 
 int RunPlugins(const Args& args) {
-  CLI::App app("Loads each plugin library (refusing files others may write, other interface versions and\n"
-               "non-plugins) and describes it: its name for `plugin = \"<name>\"` rules and [[plugin]]\n"
-               "tables, and every setting with its type and default.",
-               "plugins");
+  CLI::App app(
+      "Loads each plugin library (refusing files others may write, other interface versions and\n"
+      "non-plugins) and describes it: its name for `plugin = \"<name>\"` rules and [[plugin]]\n"
+      "tables, and every setting with its type and default.",
+      "plugins");
   std::vector<std::string> paths;
   app.add_option("PATH", paths, "plugin libraries (.so)")->required();
   if (int rc = ParseCommandLine(app, args); rc >= 0) return rc;

@@ -83,14 +83,13 @@ bool ReadRuns(const SortOptions& o, PacketSorter* sorter, SortCounts* counts, st
   return in.Finish(err);
 }
 
-bool WriteSorted(PacketSorter* sorter, const std::vector<Interface>& interfaces, SortCounts* counts,
-                 OutputFile* out, std::string* err) {
+bool WriteSorted(PacketSorter* sorter, const std::vector<Interface>& interfaces, SortCounts* counts, OutputFile* out,
+                 std::string* err) {
   PcapngWriter writer(out);
   writer.WriteSectionHeader({}, {}, /*grouped=*/true);
   // Every input interface, in input order, even those without packets.
   std::vector<uint32_t> ids;
-  for (const Interface& i : interfaces)
-    ids.push_back(writer.Interface({i.name, i.link_type, i.snaplen, i.filter}));
+  for (const Interface& i : interfaces) ids.push_back(writer.Interface({i.name, i.link_type, i.snaplen, i.filter}));
   Progress progress("sort: merging");
   uint64_t n = 0, done = 0, last = 0;
   bool ok = sorter->Merge(
@@ -136,8 +135,7 @@ int RunSort(const Args& args) {
       "sort");
   SortOptions o;
   app.add_option("-M,--input,input", o.input, "labeled pcapng to read ('-' for stdin)")->required();
-  app.add_option("-W,--write", o.write, "sorted pcapng ('-' for stdout); written whole or not at all")
-      ->required();
+  app.add_option("-W,--write", o.write, "sorted pcapng ('-' for stdout); written whole or not at all")->required();
   app.add_option("--memory", o.memory, "memory for packets in sort runs (default 256MiB)");
   app.add_option("--tmpdir", o.tmpdir, "directory for the spilled runs (default: the output's)");
   app.add_flag("--stats", o.stats, "print packet, sample and run counts at the end");
@@ -159,8 +157,7 @@ int RunSort(const Args& args) {
   PacketSorter sorter(so);
   SortCounts counts;
   std::vector<Interface> interfaces;
-  if (!ReadRuns(o, &sorter, &counts, &interfaces, &err) ||
-      !WriteSorted(&sorter, interfaces, &counts, &out, &err))
+  if (!ReadRuns(o, &sorter, &counts, &interfaces, &err) || !WriteSorted(&sorter, interfaces, &counts, &out, &err))
     return Fail(err);
   if (o.stats) PrintStats(counts, sorter);
   return kExitOk;

@@ -118,8 +118,8 @@ class Splitter {
       return;
     }
     std::string name = std::to_string(label.sample_id) + "_" + FileSafe(label.label) + ".pcap";
-    Sample s{label.sample_id, std::string(label.metadata), files_.Add(std::move(name)),
-             ifc.link_type, Snaplen(ifc), Snaplen(ifc)};
+    Sample s{label.sample_id, std::string(label.metadata), files_.Add(std::move(name)), ifc.link_type, Snaplen(ifc),
+             Snaplen(ifc)};
     uint32_t h[6];
     PcapWriter::FileHeader(s.link_type, s.header_snaplen, h);
     files_.Append(s.file, h, sizeof h);
@@ -127,10 +127,9 @@ class Splitter {
   }
 
   bool LinkTypeConflict(const Sample& s, const Interface& ifc, uint64_t offset, std::string* err) {
-    *err = "sample " + std::to_string(s.id) + " (" + std::string(s.label()) +
-           ") has packets of link types " + std::to_string(s.link_type) + " and " +
-           std::to_string(ifc.link_type) + " (the latter at byte offset " + std::to_string(offset) +
-           "); a classic pcap holds one link type";
+    *err = "sample " + std::to_string(s.id) + " (" + std::string(s.label()) + ") has packets of link types " +
+           std::to_string(s.link_type) + " and " + std::to_string(ifc.link_type) + " (the latter at byte offset " +
+           std::to_string(offset) + "); a classic pcap holds one link type";
     return false;
   }
 
@@ -173,7 +172,8 @@ bool Split(const SplitOptions& o, Input& in, Splitter& splitter, std::string* er
 void PrintStats(const SplitOptions& o, const Splitter& s) {
   const SplitCounts& c = s.counts();
   fprintf(stderr,
-          "pcapml split: %" PRIu64 " packets read, %" PRIu64 " written to %zu sample files + "
+          "pcapml split: %" PRIu64 " packets read, %" PRIu64
+          " written to %zu sample files + "
           "metadata.csv in %s, %" PRIu64 " unlabeled skipped, %" PRIu64
           " with metadata differing from their sample's first packet, %" PRIu64 " file reopens\n",
           c.read, c.written, s.samples(), o.dir.c_str(), c.unlabeled, c.mismatched, s.reopens());
@@ -191,8 +191,7 @@ int RunSplit(const Args& args) {
       "split");
   SplitOptions o;
   app.add_option("-M,--input,input", o.input, "labeled pcapng (or pcap) to read ('-' for stdin)")->required();
-  app.add_option("-O,--output-dir", o.dir, "directory for the pcaps and metadata.csv (created if missing)")
-      ->required();
+  app.add_option("-O,--output-dir", o.dir, "directory for the pcaps and metadata.csv (created if missing)")->required();
   app.add_option("--max-open-files", o.max_open,
                  "sample files kept open at once (default: 1024, or half the descriptor limit)")
       ->check(CLI::Range(1, 100000));

@@ -130,8 +130,7 @@ int RunStrip(const Args& args) {
       "strip");
   StripOptions o;
   app.add_option("-M,--input,input", o.input, "pcapng (or pcap) to read ('-' for stdin)")->required();
-  app.add_option("-W,--write", o.write, "output file ('-' for stdout); written whole or not at all")
-      ->required();
+  app.add_option("-W,--write", o.write, "output file ('-' for stdout); written whole or not at all")->required();
   app.add_flag("--pcapng", o.pcapng, "write pcapng (keeps several link types) instead of classic pcap");
   app.add_flag("--stats", o.stats, "print packet counts at the end");
   AddInputOptions(app, &o.in, /*filter=*/true);
@@ -146,8 +145,8 @@ int RunStrip(const Args& args) {
   bool ok = o.pcapng ? StripToPcapng(in, &out, &c, &err) : StripToPcap(in, &out, &c, &err);
   if (!ok) return Fail(err);
   if (o.stats)
-    fprintf(stderr, "pcapml strip: %" PRIu64 " packets written, %" PRIu64 " of them had comments\n",
-            c.packets, c.labeled);
+    fprintf(stderr, "pcapml strip: %" PRIu64 " packets written, %" PRIu64 " of them had comments\n", c.packets,
+            c.labeled);
   return kExitOk;
 }
 

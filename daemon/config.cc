@@ -59,7 +59,8 @@ class TableReader {
     const toml::node* n = Use(key);
     if (!n) return true;
     // Only integers: toml++ 3.3 casts a float such as 1e76 to int64_t unchecked (UB; found by fuzz_daemon_config).
-    if (n->is_integer() && n->as_integer()->get() >= 0) return *out = static_cast<uint64_t>(n->as_integer()->get()), true;
+    if (n->is_integer() && n->as_integer()->get() >= 0)
+      return *out = static_cast<uint64_t>(n->as_integer()->get()), true;
     std::string why;
     if (n->is_string() && ParseBytes(n->as_string()->get(), out, &why)) return true;
     return Fail(n, std::string(key) + ": " + (why.empty() ? "expected a size like 64MiB" : why));
@@ -145,21 +146,19 @@ std::vector<std::string> SplitWords(const std::string& s) {
   return words;
 }
 
-bool ReadSource(const toml::table& t, size_t index, const DaemonConfig& c, SourceConfig* s,
-                std::string* err) {
+bool ReadSource(const toml::table& t, size_t index, const DaemonConfig& c, SourceConfig* s, std::string* err) {
   TableReader r(t, "source " + std::to_string(index + 1), c.path, err);
   std::string pace = "fast";
   double speed = 1.0;
-  if (!r.String("interface", &s->interface) || !r.String("file", &s->file) ||
-      !r.Bytes("buffer", &s->buffer_bytes) || !r.Bool("promisc", &s->promisc) ||
-      !r.String("filter", &s->filter) || !r.String("pace", &pace) || !r.Number("speed", &speed))
+  if (!r.String("interface", &s->interface) || !r.String("file", &s->file) || !r.Bytes("buffer", &s->buffer_bytes) ||
+      !r.Bool("promisc", &s->promisc) || !r.String("filter", &s->filter) || !r.String("pace", &pace) ||
+      !r.Number("speed", &speed))
     return false;
   uint64_t snaplen = s->snaplen;
   if (!r.Bytes("snaplen", &snaplen)) return false;
   if (snaplen == 0 || snaplen > 262144) return r.Fail(t.get("snaplen"), "snaplen must be 1..262144");
   s->snaplen = static_cast<uint32_t>(snaplen);
-  if (s->interface.empty() == s->file.empty())
-    return r.Fail(nullptr, "give exactly one of interface or file");
+  if (s->interface.empty() == s->file.empty()) return r.Fail(nullptr, "give exactly one of interface or file");
   if (pace != "fast" && pace != "recorded") return r.Fail(t.get("pace"), "pace must be \"fast\" or \"recorded\"");
   if (speed <= 0) return r.Fail(t.get("speed"), "speed must be greater than 0");
   s->recorded_pace = pace == "recorded";
@@ -237,10 +236,10 @@ bool ReadTop(const toml::table& top, DaemonConfig* c, std::string* err) {
     c->keep_unmatched = unmatched == "keep";
     for (std::string& f : c->rule_files) f = Resolve(base, f);
   }
-  if (const toml::node* n = r.Use("plugin"); n && !ReadPluginTables(*n, c->path, base, &c->plugins, err))
-    return false;
+  if (const toml::node* n = r.Use("plugin"); n && !ReadPluginTables(*n, c->path, base, &c->plugins, err)) return false;
   if (const toml::node* n = r.Use("output")) {
-    if (!n->is_table() || !ReadOutput(*n->as_table(), c, err)) return n->is_table() ? false : r.Fail(n, "output must be a table");
+    if (!n->is_table() || !ReadOutput(*n->as_table(), c, err))
+      return n->is_table() ? false : r.Fail(n, "output must be a table");
   }
   if (const toml::node* n = r.Use("metrics")) {
     if (!n->is_table()) return r.Fail(n, "metrics must be a table");

@@ -36,7 +36,7 @@ struct OutputConfig {
   int64_t rotate_seconds = 0;
   uint64_t rotate_packets = 0;
   uint32_t max_files = 0;
-  uint64_t max_bytes = 0;  // disk budget of the completed files (the oldest go); 0 = none
+  uint64_t max_bytes = 0;                // disk budget of the completed files (the oldest go); 0 = none
   std::vector<std::string> post_rotate;  // argv; "{path}" replaced
   bool fsync = true;
 };
@@ -51,9 +51,9 @@ struct DaemonConfig {
   bool keep_unmatched = false;
   HoldLimits hold;  // [rules] hold, hold_bytes: how long and how much plugins may hold (classify/delay_line.h)
   OutputConfig output;
-  std::string metrics_listen = "127.0.0.1:9431";  // "" = off
+  std::string metrics_listen = "127.0.0.1:9431";        // "" = off
   std::string metrics_listen_key = "[metrics] listen";  // where it was given, for messages
-  std::string control_socket;                     // "" = off
+  std::string control_socket;                           // "" = off
   // Where checked keys were set ("output.directory" -> "<file>:<line>: [output] directory"), so checks made
   // after parsing (daemon/preflight.h) name the key, file and line too.
   std::map<std::string, std::string> origins;

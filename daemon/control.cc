@@ -175,10 +175,14 @@ bool ParseAddRequest(const std::vector<std::string>& fields, RuleSpec* spec, std
     if (std::string problem = TextProblem(field); !problem.empty())
       return *err = "field " + Quoted(field) + " " + problem, false;
     std::string key = field.substr(0, eq), value = eq == std::string::npos ? "" : field.substr(eq + 1);
-    if (key == "id") spec->id = value;
-    else if (key == "label") spec->label = value;
-    else if (key == "filter") spec->filter = value;
-    else if (key == "sample") sample = value;
+    if (key == "id")
+      spec->id = value;
+    else if (key == "label")
+      spec->label = value;
+    else if (key == "filter")
+      spec->filter = value;
+    else if (key == "sample")
+      sample = value;
     else if (key == "window") {
       if (!ParseDuration(value, &spec->window_ns, err)) return false;
     } else if (key == "meta") {

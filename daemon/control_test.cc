@@ -17,9 +17,10 @@ TEST(Control, SplitFieldsKeepsEmptyFields) {
 TEST(Control, AddTakesEveryField) {
   RuleSpec spec;
   std::string err;
-  ASSERT_TRUE(Parse("add\tid=w\tlabel=attack\tfilter=host 198.18.0.1\tsample=window\twindow=1.5s"
-                    "\tmeta=run=3\tmeta=tool=a=b",
-                    &spec, &err))
+  ASSERT_TRUE(
+      Parse("add\tid=w\tlabel=attack\tfilter=host 198.18.0.1\tsample=window\twindow=1.5s"
+            "\tmeta=run=3\tmeta=tool=a=b",
+            &spec, &err))
       << err;
   EXPECT_EQ(spec.id, "w");
   EXPECT_EQ(spec.label, "attack");
@@ -36,8 +37,7 @@ TEST(Control, AddErrorsSayWhy) {
            {"add\tid=x\tlabel=", "add needs id= and label="},
            {"add\tid=x\tlabel=y\tcolour=red", "unknown field 'colour'"},
            // A NUL once cut a filter short (libpcap took "udp": every UDP packet).
-           {"add\tid=x\tlabel=y\tfilter=udp\0 and port 99"s,
-            "field 'filter=udp\\0 and port 99' contains a NUL byte"},
+           {"add\tid=x\tlabel=y\tfilter=udp\0 and port 99"s, "field 'filter=udp\\0 and port 99' contains a NUL byte"},
            {"add\tid=x\tlabel=x\0y"s, "field 'label=x\\0y' contains a NUL byte"},
            {"add\tid=x\tlabel=caf\xE9", "field 'label=caf\\xE9' is not valid UTF-8"},
            {"add\tid=x\tlabel=y\tmeta=k=\xFF", "field 'meta=k=\\xFF' is not valid UTF-8"},

@@ -26,7 +26,6 @@
 #include "daemon/preflight.h"
 #include "daemon/recovery.h"
 
-
 namespace asio = boost::asio;
 
 namespace pcapml {
@@ -109,9 +108,8 @@ class Daemon {
     if (!plugins_.Load(config_.plugins, &err, AllLive(config_))) return Fail(err);
     auto rules = LoadRules(&err);
     if (!rules) return Fail(err);
-    pipeline_ = std::make_unique<Pipeline>(config_, &metrics_, [this](const std::string& path) {
-      asio::post(io_, [this, path] { PostRotate(path); });
-    });
+    pipeline_ = std::make_unique<Pipeline>(
+        config_, &metrics_, [this](const std::string& path) { asio::post(io_, [this, path] { PostRotate(path); }); });
     if (!metrics_.Start(config_.metrics_listen, config_.metrics_listen_key, &err) || !pipeline_->Open(&err))
       return Fail(err);
     metrics_.SetRotateSeconds(config_.output.rotate_seconds);
@@ -187,7 +185,8 @@ class Daemon {
       int status;
       pid_t pid;
       while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) Log("post_rotate command (pid " + std::to_string(pid) + ") failed");
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+          Log("post_rotate command (pid " + std::to_string(pid) + ") failed");
       WaitChild();
     });
   }
@@ -342,12 +341,15 @@ std::vector<std::string> Daemon::ControlOne(const std::vector<std::string>& f) {
   }
   if (cmd == "status") {
     PipelineCounts c = pipeline_->Counts();
-    std::vector<std::string> out = {
-        "pid=" + std::to_string(getpid()), "file=" + pipeline_->current_file(),
-        "rules=" + std::to_string(file_rules_), "runtime_rules=" + std::to_string(runtime_rules_),
-        "written=" + std::to_string(c.written), "unmatched=" + std::to_string(c.unmatched),
-        "bytes_written=" + std::to_string(c.bytes_written), "files_completed=" + std::to_string(c.files_completed),
-        "dropped_output=" + std::to_string(c.dropped_output)};
+    std::vector<std::string> out = {"pid=" + std::to_string(getpid()),
+                                    "file=" + pipeline_->current_file(),
+                                    "rules=" + std::to_string(file_rules_),
+                                    "runtime_rules=" + std::to_string(runtime_rules_),
+                                    "written=" + std::to_string(c.written),
+                                    "unmatched=" + std::to_string(c.unmatched),
+                                    "bytes_written=" + std::to_string(c.bytes_written),
+                                    "files_completed=" + std::to_string(c.files_completed),
+                                    "dropped_output=" + std::to_string(c.dropped_output)};
     for (const SourceCounts& s : c.sources)
       out.push_back("source=" + s.name + " received=" + std::to_string(s.received) + " kernel_drops=" +
                     std::to_string(s.kernel_drops) + " interface_drops=" + std::to_string(s.iface_drops));

@@ -24,66 +24,112 @@ using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
-  received_ = &BuildCounter().Name("pcapml_packets_received_total")
-                   .Help("Packets received from each source").Register(*registry_);
-  dropped_ = &BuildCounter().Name("pcapml_packets_dropped_total")
-                  .Help("Packets lost, by source and reason (kernel, interface, output)").Register(*registry_);
-  reopened_ = &BuildCounter().Name("pcapml_source_reopened_total")
+  received_ = &BuildCounter()
+                   .Name("pcapml_packets_received_total")
+                   .Help("Packets received from each source")
+                   .Register(*registry_);
+  dropped_ = &BuildCounter()
+                  .Name("pcapml_packets_dropped_total")
+                  .Help("Packets lost, by source and reason (kernel, interface, output)")
+                  .Register(*registry_);
+  reopened_ = &BuildCounter()
+                   .Name("pcapml_source_reopened_total")
                    .Help("Times a lost interface was opened again (each one is a gap in capture)")
                    .Register(*registry_);
-  plugin_packets_ = &BuildCounter().Name("pcapml_plugin_packets_total")
+  plugin_packets_ = &BuildCounter()
+                         .Name("pcapml_plugin_packets_total")
                          .Help("Packets each plugin instance was given, by result (labeled, no_opinion, error, held)")
                          .Register(*registry_);
-  held_ = &BuildCounter().Name("pcapml_held_packets_total")
-               .Help("Held packets by how their hold ended (labeled by their plugin, passed on undecided, "
-                     "released at the hold limit, flushed at stop, rotation or reload)")
+  held_ = &BuildCounter()
+               .Name("pcapml_held_packets_total")
+               .Help(
+                   "Held packets by how their hold ended (labeled by their plugin, passed on undecided, "
+                   "released at the hold limit, flushed at stop, rotation or reload)")
                .Register(*registry_);
-  written_ = &BuildCounter().Name("pcapml_packets_written_total")
-                  .Help("Packets written to completed or current output files").Register(*registry_).Add({});
-  unmatched_ = &BuildCounter().Name("pcapml_packets_unmatched_total")
+  written_ = &BuildCounter()
+                  .Name("pcapml_packets_written_total")
+                  .Help("Packets written to completed or current output files")
+                  .Register(*registry_)
+                  .Add({});
+  unmatched_ = &BuildCounter()
+                    .Name("pcapml_packets_unmatched_total")
                     .Help("Packets no rule matched (dropped or kept per [rules] unmatched)")
-                    .Register(*registry_).Add({});
-  bytes_ = &BuildCounter().Name("pcapml_bytes_written_total")
-                .Help("Bytes written to output files, pcapng blocks included").Register(*registry_).Add({});
-  files_ = &BuildCounter().Name("pcapml_files_completed_total")
-                .Help("Output files completed and renamed to their final name").Register(*registry_).Add({});
+                    .Register(*registry_)
+                    .Add({});
+  bytes_ = &BuildCounter()
+                .Name("pcapml_bytes_written_total")
+                .Help("Bytes written to output files, pcapng blocks included")
+                .Register(*registry_)
+                .Add({});
+  files_ = &BuildCounter()
+                .Name("pcapml_files_completed_total")
+                .Help("Output files completed and renamed to their final name")
+                .Register(*registry_)
+                .Add({});
   recovered_ = &BuildCounter()
                     .Name("pcapml_files_recovered_total")
                     .Help("Output files an earlier run left as .partial (killed), completed at start")
                     .Register(*registry_)
                     .Add({});
-  auto& reloads = BuildCounter().Name("pcapml_config_reloads_total")
-                      .Help("Rule reloads (SIGHUP) by result").Register(*registry_);
+  auto& reloads =
+      BuildCounter().Name("pcapml_config_reloads_total").Help("Rule reloads (SIGHUP) by result").Register(*registry_);
   reload_ok_ = &reloads.Add({{"result", "success"}});
   reload_fail_ = &reloads.Add({{"result", "failure"}});
-  rules_ = &BuildGauge().Name("pcapml_rules_loaded").Help("Rules in force (file and run-time rules)")
-                .Register(*registry_).Add({});
-  last_reload_ok_ = &BuildGauge().Name("pcapml_config_last_reload_successful")
-                         .Help("1 if the last rule reload (SIGHUP) succeeded or none was asked for, else 0: "
-                               "the daemon runs on the rules it had before")
-                         .Register(*registry_).Add({});
+  rules_ = &BuildGauge()
+                .Name("pcapml_rules_loaded")
+                .Help("Rules in force (file and run-time rules)")
+                .Register(*registry_)
+                .Add({});
+  last_reload_ok_ = &BuildGauge()
+                         .Name("pcapml_config_last_reload_successful")
+                         .Help(
+                             "1 if the last rule reload (SIGHUP) succeeded or none was asked for, else 0: "
+                             "the daemon runs on the rules it had before")
+                         .Register(*registry_)
+                         .Add({});
   last_reload_ok_->Set(1);
-  last_completed_ = &BuildGauge().Name("pcapml_files_completed_last_timestamp_seconds")
+  last_completed_ = &BuildGauge()
+                         .Name("pcapml_files_completed_last_timestamp_seconds")
                          .Help("Unix time when the last output file was completed (the daemon's start until one is)")
-                         .Register(*registry_).Add({});
+                         .Register(*registry_)
+                         .Add({});
   SetToNow(last_completed_);
-  files_removed_ = &BuildCounter().Name("pcapml_output_files_removed_total")
-                       .Help("Completed files removed to keep [output] max_files and max_bytes")
-                       .Register(*registry_).Add({});
-  bytes_kept_ = &BuildGauge().Name("pcapml_output_bytes_kept")
+  files_removed_ = &BuildCounter()
+                        .Name("pcapml_output_files_removed_total")
+                        .Help("Completed files removed to keep [output] max_files and max_bytes")
+                        .Register(*registry_)
+                        .Add({});
+  bytes_kept_ = &BuildGauge()
+                     .Name("pcapml_output_bytes_kept")
                      .Help("Bytes of completed files in the output directory (what max_bytes bounds)")
-                     .Register(*registry_).Add({});
-  max_bytes_ = &BuildGauge().Name("pcapml_output_max_bytes")
-                    .Help("[output] max_bytes, the disk budget (0: none)").Register(*registry_).Add({});
-  fs_free_ = &BuildGauge().Name("pcapml_output_filesystem_free_bytes")
-                  .Help("Free bytes of the output directory's file system").Register(*registry_).Add({});
-  fs_size_ = &BuildGauge().Name("pcapml_output_filesystem_size_bytes")
-                  .Help("Size of the output directory's file system").Register(*registry_).Add({});
-  rotate_seconds_ = &BuildGauge().Name("pcapml_output_rotate_seconds")
+                     .Register(*registry_)
+                     .Add({});
+  max_bytes_ = &BuildGauge()
+                    .Name("pcapml_output_max_bytes")
+                    .Help("[output] max_bytes, the disk budget (0: none)")
+                    .Register(*registry_)
+                    .Add({});
+  fs_free_ = &BuildGauge()
+                  .Name("pcapml_output_filesystem_free_bytes")
+                  .Help("Free bytes of the output directory's file system")
+                  .Register(*registry_)
+                  .Add({});
+  fs_size_ = &BuildGauge()
+                  .Name("pcapml_output_filesystem_size_bytes")
+                  .Help("Size of the output directory's file system")
+                  .Register(*registry_)
+                  .Add({});
+  rotate_seconds_ = &BuildGauge()
+                         .Name("pcapml_output_rotate_seconds")
                          .Help("[output] rotate_seconds: a file completes at least this often (0: no time rotation)")
-                         .Register(*registry_).Add({});
-  BuildGauge().Name("pcapml_build_info").Help("pcapml build information").Register(*registry_)
-      .Add({{"version", PCAPML_VERSION}}).Set(1);
+                         .Register(*registry_)
+                         .Add({});
+  BuildGauge()
+      .Name("pcapml_build_info")
+      .Help("pcapml build information")
+      .Register(*registry_)
+      .Add({{"version", PCAPML_VERSION}})
+      .Set(1);
 }
 
 Metrics::~Metrics() = default;

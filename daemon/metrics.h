@@ -54,7 +54,7 @@ class Metrics {
   // Serves /metrics on ADDRESS:PORT (e.g. "127.0.0.1:9431"); "" serves
   // nothing. key names where listen came from, for the error.
   bool Start(const std::string& listen, const std::string& key, std::string* err);
-  void Publish(const PipelineCounts& counts);
+  void Publish(const PipelineCounts& n);
   void SetRulesLoaded(size_t n);
   // Counts the reload and sets pcapml_config_last_reload_successful.
   void CountReload(bool ok);

@@ -15,8 +15,8 @@
 namespace pcapml {
 namespace {
 
-constexpr int kBatch = 256;                 // packets per source per turn
-constexpr int64_t kPublishNs = 100000000;   // counters to metrics every 100 ms
+constexpr int kBatch = 256;                // packets per source per turn
+constexpr int64_t kPublishNs = 100000000;  // counters to metrics every 100 ms
 // On stop, what the kernel holds is read for at most this long (systemd's
 // TimeoutStopSec is 90 s by default); the rest is counted as unread.
 constexpr int64_t kDrainLimitNs = 2000000000;
@@ -135,9 +135,9 @@ void Pipeline::Handle(Source& source, size_t index, const SourcePacket& p, int64
   now_ns_ = now_ns;
   if (p.ts_ns > newest_ts_) newest_ts_ = p.ts_ns, newest_wall_ = now_ns;
   if (!delay_.empty() && sink_.RotationDue(now_ns)) Release();  // no hold spans two files
-  rules_->Process(LinePacket{static_cast<uint32_t>(map[p.interface]), p.link_type, p.ts_ns, p.data, p.caplen,
-                             p.orig_len},
-                  &runtime_);
+  rules_->Process(
+      LinePacket{static_cast<uint32_t>(map[p.interface]), p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len},
+      &runtime_);
 }
 
 void Pipeline::SinkOutput::Write(const LinePacket& p, const std::string_view* comment) {
@@ -170,8 +170,7 @@ int Pipeline::Wait(int64_t now_ns) {
   for (size_t i = 0; n > 0 && i < fds.size(); ++i) {
     if (!polled[i]) {  // the wake-up: reset the counter
       uint64_t count;
-      if (fds[i].revents & POLLIN && read(wake_fd_, &count, sizeof count) < 0) {
-      }
+      if (fds[i].revents & POLLIN && read(wake_fd_, &count, sizeof count) < 0) {}
     } else if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
       polled[i]->OnPollError(now_ns);
     }

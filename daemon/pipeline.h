@@ -81,12 +81,12 @@ class Pipeline {
   Metrics* metrics_;
   RotatingSink sink_;
   SinkOutput sink_output_{this};
-  DelayLine delay_;  // between the rules and the sink: plugins' held packets wait here
-  int64_t now_ns_ = 0;  // wall clock of the current turn, for the sink
+  DelayLine delay_;                                  // between the rules and the sink: plugins' held packets wait here
+  int64_t now_ns_ = 0;                               // wall clock of the current turn, for the sink
   int64_t newest_ts_ = INT64_MIN, newest_wall_ = 0;  // newest packet time and when it came
   std::vector<std::unique_ptr<Source>> sources_;
   std::vector<std::vector<int64_t>> sink_iface_;  // per source: its interface -> sink interface
-  std::vector<uint16_t> prepared_;  // link types the rules are compiled for
+  std::vector<uint16_t> prepared_;                // link types the rules are compiled for
   std::unique_ptr<RuleChain> rules_;
   RuleSet runtime_;  // run-time rules: tried before rules_
   uint64_t unmatched_ = 0;

@@ -160,7 +160,7 @@ void RotatingSink::RetryRenames(int64_t now_ns) {
   for (auto it = unrenamed_.begin(); it != unrenamed_.end();) {
     fs::rename(it->temp, it->path, ec);
     if (ec && fs::exists(it->temp)) return;  // still not allowed: later
-    if (ec) {  // the file went with its directory: its packets are lost
+    if (ec) {                                // the file went with its directory: its packets are lost
       stats_.dropped_output += it->packets;
       stats_.packets_written -= it->packets;
     } else {
@@ -171,8 +171,8 @@ void RotatingSink::RetryRenames(int64_t now_ns) {
   }
 }
 
-void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-                         uint32_t orig_len, std::string_view comment, int64_t now_ns) {
+void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
+                         std::string_view comment, int64_t now_ns) {
   if (retry_at_ns_ && now_ns < retry_at_ns_) {
     ++stats_.dropped_output;
     return;
@@ -283,8 +283,10 @@ void RotatingSink::PruneOldFiles(const std::string& completed) {
   size_t remove = FilesToRemove(done, config_.max_files, config_.max_bytes, ec ? 0 : reserve);
   stats_.bytes_kept = 0;
   for (size_t i = 0; i < done.size(); ++i) {
-    if (i < remove && fs::remove(done[i].path, ec)) ++stats_.files_removed;
-    else stats_.bytes_kept += done[i].bytes;
+    if (i < remove && fs::remove(done[i].path, ec))
+      ++stats_.files_removed;
+    else
+      stats_.bytes_kept += done[i].bytes;
   }
 }
 

@@ -20,7 +20,7 @@ namespace pcapml {
 
 struct SinkStats {
   uint64_t packets_written = 0;
-  uint64_t bytes_written = 0;   // file bytes, blocks included
+  uint64_t bytes_written = 0;  // file bytes, blocks included
   uint64_t files_completed = 0;
   uint64_t dropped_output = 0;  // packets lost to a full disk or a missing directory
   uint64_t bytes_kept = 0;      // completed files in the output directory, after the last pruning
@@ -38,8 +38,8 @@ class RotatingSink {
   uint32_t Interface(const InterfaceKey& key);
 
   // Writes one packet; now_ns is the wall clock (for rotation and retries).
-  void Write(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-             uint32_t orig_len, std::string_view comment, int64_t now_ns);
+  void Write(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
+             std::string_view comment, int64_t now_ns);
 
   // True when the next Write or Tick completes the current file (what is
   // held in front of the sink is released into it first).
@@ -76,7 +76,7 @@ class RotatingSink {
   std::vector<InterfaceKey> interfaces_;
   std::unique_ptr<OutputFile> file_;
   std::unique_ptr<PcapngWriter> writer_;
-  std::vector<int64_t> file_iface_;  // stable id -> id in the current file, -1 = not yet
+  std::vector<int64_t> file_iface_;   // stable id -> id in the current file, -1 = not yet
   std::vector<uint64_t> idb_offset_;  // id in the current file -> where its IDB starts
   // Complete files whose rename failed (directory read-only or gone): retried.
   struct Unrenamed {
@@ -85,9 +85,9 @@ class RotatingSink {
   };
   std::vector<Unrenamed> unrenamed_;
   uint64_t file_packets_ = 0;
-  uint64_t pending_packets_ = 0;     // packets in the buffer, lost if its flush fails
-  int64_t rotate_at_ns_ = 0;         // next wall-clock boundary (time rotation)
-  int64_t retry_at_ns_ = 0;          // after an output failure, when to try again
+  uint64_t pending_packets_ = 0;  // packets in the buffer, lost if its flush fails
+  int64_t rotate_at_ns_ = 0;      // next wall-clock boundary (time rotation)
+  int64_t retry_at_ns_ = 0;       // after an output failure, when to try again
   uint64_t seq_ = 0;
   SinkStats stats_;
   std::string last_error_;

@@ -49,7 +49,8 @@ bool LiveSource::Open(std::string* err) {
   pcap_set_buffer_size(p, static_cast<int>(std::min<uint64_t>(config_.buffer_bytes, INT32_MAX)));
   pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
   int rc = pcap_activate(p);
-  if (rc < 0) return fail(pcap_statustostr(rc) + std::string(rc == PCAP_ERROR ? std::string(": ") + pcap_geterr(p) : ""));
+  if (rc < 0)
+    return fail(pcap_statustostr(rc) + std::string(rc == PCAP_ERROR ? std::string(": ") + pcap_geterr(p) : ""));
   // libpcap drops some packets in userland that the kernel counted as taken:
   // on a loopback device, each outgoing copy (it is also seen incoming); on a
   // cooked capture (the "any" device), those of its first ring block that a
@@ -126,8 +127,8 @@ int LiveSource::Poll(int max, const PacketFn& fn, int64_t now_ns) {
   fn_ = &fn;
   auto cb = [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
     auto* self = reinterpret_cast<LiveSource*>(user);
-    SourcePacket p{static_cast<int64_t>(h->ts.tv_sec) * 1000000000 + h->ts.tv_usec, bytes, h->caplen,
-                   h->len, self->link_type_, 0};
+    SourcePacket p{
+        static_cast<int64_t>(h->ts.tv_sec) * 1000000000 + h->ts.tv_usec, bytes, h->caplen, h->len, self->link_type_, 0};
     if (p.ts_ns < self->unfiltered_before_ns_) {  // taken before the capture filter was in
       ++self->skipped_;
       return;
@@ -220,9 +221,7 @@ int64_t FileSource::DueFor(int64_t ts_ns) const {
   return start_wall_ + static_cast<int64_t>(std::llround(static_cast<double>(ts_ns - first_ts_) / config_.speed));
 }
 
-int64_t FileSource::DueNs() const {
-  return config_.recorded_pace && has_pending_ ? DueFor(pending_.ts_ns) : 0;
-}
+int64_t FileSource::DueNs() const { return config_.recorded_pace && has_pending_ ? DueFor(pending_.ts_ns) : 0; }
 
 int FileSource::Poll(int max, const PacketFn& fn, int64_t now_ns) {
   int n = 0;

@@ -16,8 +16,8 @@ void CheckFileSafe(std::string_view label) {
   std::string safe = FileSafe(label);
   FUZZ_CHECK(!safe.empty() && safe.size() <= 100 && safe != "." && safe != "..");
   for (char c : safe)
-    FUZZ_CHECK((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-               c == '_' || c == '-');
+    FUZZ_CHECK((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+               c == '-');
 }
 
 }  // namespace

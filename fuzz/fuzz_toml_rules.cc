@@ -16,9 +16,9 @@ namespace {
 using plugin::ConfigType;
 
 const plugin::ConfigKey kConfig[] = {
-    {"text", ConfigType::kString, "\"x\"", ""},       {"count", ConfigType::kInteger, "3", ""},
-    {"flag", ConfigType::kBool, "false", ""},         {"timeout", ConfigType::kDuration, "\"5m\"", ""},
-    {"names", ConfigType::kStringList, "[]", ""},     {"table", ConfigType::kStringMap, "{}", ""},
+    {"text", ConfigType::kString, "\"x\"", ""},   {"count", ConfigType::kInteger, "3", ""},
+    {"flag", ConfigType::kBool, "false", ""},     {"timeout", ConfigType::kDuration, "\"5m\"", ""},
+    {"names", ConfigType::kStringList, "[]", ""}, {"table", ConfigType::kStringMap, "{}", ""},
 };
 
 std::unique_ptr<plugin::Instance> Create(const plugin::Config&, std::string*) { return nullptr; }

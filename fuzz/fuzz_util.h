@@ -15,12 +15,12 @@
 #include <iterator>
 
 // An invariant the code under test promises; a violation is a finding.
-#define FUZZ_CHECK(cond)                                                        \
-  do {                                                                          \
-    if (!(cond)) {                                                              \
+#define FUZZ_CHECK(cond)                                                            \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
       fprintf(stderr, "%s:%d: FUZZ_CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                  \
-    }                                                                           \
+      abort();                                                                      \
+    }                                                                               \
   } while (0)
 
 namespace pcapml::fuzz {

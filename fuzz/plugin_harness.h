@@ -48,7 +48,8 @@ class CheckedInstance : public plugin::Instance {
 };
 
 // settings: key and TOML value, as a [[plugin]] table would give them.
-inline void RunPlugin(const uint8_t* data, size_t size, const std::vector<std::pair<std::string, std::string>>& settings) {
+inline void RunPlugin(const uint8_t* data, size_t size,
+                      const std::vector<std::pair<std::string, std::string>>& settings) {
   const plugin::PluginInfo* info = PCAPML_PLUGIN_ENTRY_SYMBOL();
   PluginSpec spec{info->name, "", "fuzz.toml:1", {}};
   for (const auto& [key, value] : settings) spec.settings.push_back({key, 1, key + " = " + value});

@@ -20,8 +20,8 @@ namespace pcapml {
 bool FindIpHeader(uint16_t link_type, const uint8_t* data, uint32_t caplen, uint32_t* offset, uint16_t* ethertype);
 
 struct IpPacket {
-  uint8_t version = 0;   // 4 or 6
-  uint8_t protocol = 0;  // the transport protocol, after IPv6 extension headers
+  uint8_t version = 0;           // 4 or 6
+  uint8_t protocol = 0;          // the transport protocol, after IPv6 extension headers
   const uint8_t* src = nullptr;  // 4 or 16 bytes
   const uint8_t* dst = nullptr;
   // TCP, UDP and SCTP first fragments whose first 4 transport bytes are captured.

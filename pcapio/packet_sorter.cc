@@ -110,8 +110,7 @@ class PacketSorter::SpillFile {
 
   // Gives a merged run's disk space back; an optimisation, so errors are ignored.
   void Release(uint64_t offset, uint64_t length) {
-    fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
-              static_cast<off_t>(length));
+    fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset), static_cast<off_t>(length));
   }
 
  private:
@@ -143,8 +142,7 @@ namespace {
 // from the spill file through a buffer.
 class RunCursor {
  public:
-  RunCursor(const uint8_t* arena, const Entry* begin, const Entry* end)
-      : arena_(arena), next_(begin), end_(end) {}
+  RunCursor(const uint8_t* arena, const Entry* begin, const Entry* end) : arena_(arena), next_(begin), end_(end) {}
   RunCursor(PacketSorter::SpillFile* file, PacketSorter::Run run, size_t buffer)
       : file_(file), pos_(run.offset), left_(run.length), buf_(buffer) {}
 
@@ -214,8 +212,8 @@ bool PacketSorter::OpenSpill(std::string* err) {
   return spill_->Create(opts_.tmpdir, err);
 }
 
-bool PacketSorter::Add(const SortKey& key, uint32_t interface, const uint8_t* data, uint32_t caplen,
-                       uint32_t orig_len, std::string_view comment, std::string* err) {
+bool PacketSorter::Add(const SortKey& key, uint32_t interface, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
+                       std::string_view comment, std::string* err) {
   ++packets_;
   RecordHeader h{key, interface, caplen, orig_len, static_cast<uint32_t>(comment.size())};
   uint64_t size = RecordSize(caplen, comment.size());
@@ -236,8 +234,7 @@ bool PacketSorter::Add(const SortKey& key, uint32_t interface, const uint8_t* da
   return true;
 }
 
-bool PacketSorter::SpillRecord(const RecordHeader& h, const uint8_t* data, const char* comment,
-                               std::string* err) {
+bool PacketSorter::SpillRecord(const RecordHeader& h, const uint8_t* data, const char* comment, std::string* err) {
   if (!OpenSpill(err)) return false;
   uint64_t start = spill_->size();
   spill_->AppendRecord(h, data, comment);
@@ -277,8 +274,10 @@ bool PacketSorter::MergeRuns(size_t first, size_t count, bool with_memory,
   auto later = [](const RunCursor* a, const RunCursor* b) { return b->key() < a->key(); };
   std::vector<RunCursor*> heap;
   for (RunCursor& c : cursors) {
-    if (c.Advance(err)) heap.push_back(&c);
-    else if (!err->empty()) return false;
+    if (c.Advance(err))
+      heap.push_back(&c);
+    else if (!err->empty())
+      return false;
   }
   std::make_heap(heap.begin(), heap.end(), later);
   SortedPacket p;
@@ -294,9 +293,12 @@ bool PacketSorter::MergeRuns(size_t first, size_t count, bool with_memory,
     p.data = r + sizeof h;
     p.comment = {reinterpret_cast<const char*>(r + sizeof h + h.caplen), h.comment_len};
     emit(p);
-    if (c->Advance(err)) std::push_heap(heap.begin(), heap.end(), later);
-    else if (!err->empty()) return false;
-    else heap.pop_back();
+    if (c->Advance(err))
+      std::push_heap(heap.begin(), heap.end(), later);
+    else if (!err->empty())
+      return false;
+    else
+      heap.pop_back();
   }
   return true;
 }

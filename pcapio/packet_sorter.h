@@ -53,7 +53,7 @@ class PacketSorter {
   struct Options {
     uint64_t memory = 256u << 20;  // arena bytes: records + 32 bytes of index per packet
     std::string tmpdir = "/tmp";
-    size_t max_fan_in = 256;       // runs merged at once
+    size_t max_fan_in = 256;         // runs merged at once
     size_t merge_buffer = 8u << 20;  // read buffers of one merge, shared by its runs
   };
 
@@ -63,8 +63,8 @@ class PacketSorter {
   PacketSorter& operator=(const PacketSorter&) = delete;
 
   // Copies a packet in; may spill a run. False on a spill error.
-  bool Add(const SortKey& key, uint32_t interface, const uint8_t* data, uint32_t caplen,
-           uint32_t orig_len, std::string_view comment, std::string* err);
+  bool Add(const SortKey& key, uint32_t interface, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
+           std::string_view comment, std::string* err);
 
   // Calls emit for every packet in order (data valid during the call only).
   // Call once, after the last Add.
@@ -77,7 +77,7 @@ class PacketSorter {
   uint64_t merge_passes() const { return merge_passes_; }
 
   // Implementation details, named here for the .cc's helpers.
-  class SpillFile;     // the runs on disk
+  class SpillFile;      // the runs on disk
   struct RecordHeader;  // a packet's record in the arena and on disk
   struct Run {
     uint64_t offset, length;
@@ -85,11 +85,10 @@ class PacketSorter {
 
  private:
   bool SpillArena(std::string* err);
-  bool SpillRecord(const RecordHeader& h, const uint8_t* data, const char* comment,
-                   std::string* err);
+  bool SpillRecord(const RecordHeader& h, const uint8_t* data, const char* comment, std::string* err);
   bool OpenSpill(std::string* err);
-  bool MergeRuns(size_t first, size_t count, bool with_memory,
-                 const std::function<void(const SortedPacket&)>& emit, std::string* err);
+  bool MergeRuns(size_t first, size_t count, bool with_memory, const std::function<void(const SortedPacket&)>& emit,
+                 std::string* err);
 
   Options opts_;
   std::unique_ptr<uint8_t[]> arena_;

@@ -134,8 +134,7 @@ TEST(PacketSorterTest, UnwritableTempDirectoryIsAnError) {
   std::string err;
   EXPECT_TRUE(sorter.Add(SortKey::Labeled(1, 1, 0), 0, data.data(), 600, 600, "1,a", &err));
   EXPECT_FALSE(sorter.Add(SortKey::Labeled(1, 1, 1), 0, data.data(), 600, 600, "1,a", &err));
-  EXPECT_NE(err.find("cannot create a temporary file in /nonexistent-pcapml-dir"), std::string::npos)
-      << err;
+  EXPECT_NE(err.find("cannot create a temporary file in /nonexistent-pcapml-dir"), std::string::npos) << err;
 }
 
 }  // namespace

@@ -24,8 +24,7 @@ void PcapWriter::WriteHeader(uint16_t link_type, uint32_t snaplen) {
   out_->Append(h, sizeof h);
 }
 
-void PcapWriter::WritePacket(int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-                             uint32_t orig_len) {
+void PcapWriter::WritePacket(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len) {
   uint32_t h[4];
   RecordHeader(ts_ns, caplen, orig_len, h);
   out_->Append(h, sizeof h);

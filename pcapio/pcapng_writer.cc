@@ -86,15 +86,14 @@ uint32_t PcapngWriter::Interface(const InterfaceKey& key, std::string_view descr
   return static_cast<uint32_t>(last_);
 }
 
-void PcapngWriter::WritePacket(uint32_t interface, int64_t ts_ns, const uint8_t* data,
-                               uint32_t caplen, uint32_t orig_len, std::string_view comment) {
+void PcapngWriter::WritePacket(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                               uint32_t orig_len, std::string_view comment) {
   if (comment.size() > 65532) comment = comment.substr(0, 65532);
   uint32_t data_pad = (caplen + 3) & ~3u;
   uint32_t opt_len = comment.empty() ? 0 : 4 + ((static_cast<uint32_t>(comment.size()) + 3) & ~3u) + 4;
   uint32_t len = 32 + data_pad + opt_len;
   uint64_t ts = static_cast<uint64_t>(ts_ns);
-  uint32_t head[7] = {6, len, interface, static_cast<uint32_t>(ts >> 32), static_cast<uint32_t>(ts),
-                      caplen, orig_len};
+  uint32_t head[7] = {6, len, interface, static_cast<uint32_t>(ts >> 32), static_cast<uint32_t>(ts), caplen, orig_len};
   if (len <= out_->capacity()) {
     uint8_t* p = out_->Reserve(len);
     memcpy(p, head, sizeof head);
@@ -128,14 +127,13 @@ void PcapngWriter::WritePacket(uint32_t interface, int64_t ts_ns, const uint8_t*
   out_->Append(&len, 4);
 }
 
-void PcapngWriter::WritePacketOptions(uint32_t interface, int64_t ts_ns, const uint8_t* data,
-                                      uint32_t caplen, uint32_t orig_len, std::string_view options) {
+void PcapngWriter::WritePacketOptions(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                                      uint32_t orig_len, std::string_view options) {
   uint32_t data_pad = (caplen + 3) & ~3u;
   uint32_t opt_len = options.empty() ? 0 : static_cast<uint32_t>(options.size()) + 4;
   uint32_t len = 32 + data_pad + opt_len;
   uint64_t ts = static_cast<uint64_t>(ts_ns);
-  uint32_t head[7] = {6, len, interface, static_cast<uint32_t>(ts >> 32), static_cast<uint32_t>(ts),
-                      caplen, orig_len};
+  uint32_t head[7] = {6, len, interface, static_cast<uint32_t>(ts >> 32), static_cast<uint32_t>(ts), caplen, orig_len};
   static const uint8_t kZero[8] = {};
   if (len <= out_->capacity()) {
     uint8_t* p = out_->Reserve(len);

@@ -29,8 +29,7 @@ class PcapngWriter {
   // `grouped` promises that each sample's packets are contiguous in the
   // section (directory mode, sort): kGroupedComment tells readers such as the
   // Python sampler that one pass suffices.
-  void WriteSectionHeader(std::string_view hardware = {}, std::string_view comment = {},
-                          bool grouped = false);
+  void WriteSectionHeader(std::string_view hardware = {}, std::string_view comment = {}, bool grouped = false);
   static constexpr std::string_view kGroupedComment = "pcapml: grouped by sample";
 
   // Returns the interface id for key, writing its IDB the first time.
@@ -39,13 +38,13 @@ class PcapngWriter {
   // differ only in it get IDBs of their own).
   uint32_t Interface(const InterfaceKey& key, std::string_view description);
 
-  void WritePacket(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-                   uint32_t orig_len, std::string_view comment);
+  void WritePacket(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
+                   std::string_view comment);
   // The same with the EPB's options given whole: `options` is a well-formed
   // option list in this machine's byte order, without opt_endofopt (added
   // here when there are options).
-  void WritePacketOptions(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-                          uint32_t orig_len, std::string_view options);
+  void WritePacketOptions(uint32_t interface, int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
+                          std::string_view options);
 
   size_t interface_count() const { return interfaces_.size(); }
   // Forgets interfaces from `id` on (their IDBs were lost): the next

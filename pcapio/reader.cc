@@ -100,7 +100,7 @@ bool PacketReader::StartDecompressing(std::string* err) {
     return *err = path_ + ": " + strerror(errno), false;
   end_ = pos_ = 0;
   base_ = 0;
-  file_size_ = 0;  // of the decompressed data: unknown
+  file_size_ = 0;     // of the decompressed data: unknown
   seekable_ = false;  // offsets are into the decompressed data
   if (Fill(4, err)) return true;
   if (!err->empty()) return false;
@@ -128,9 +128,10 @@ bool PacketReader::Fail(uint64_t offset, const std::string& what, std::string* e
 
 bool PacketReader::CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t offset, std::string* err) {
   if (caplen <= kMaxCaplen && (ifc.snaplen == 0 || caplen <= ifc.snaplen)) return true;
-  return Fail(offset, "packet with captured length " + std::to_string(caplen) +
-                          (caplen > kMaxCaplen ? " above the maximum of " + std::to_string(kMaxCaplen)
-                                               : " above its snap length of " + std::to_string(ifc.snaplen)),
+  return Fail(offset,
+              "packet with captured length " + std::to_string(caplen) +
+                  (caplen > kMaxCaplen ? " above the maximum of " + std::to_string(kMaxCaplen)
+                                       : " above its snap length of " + std::to_string(ifc.snaplen)),
               err);
 }
 
@@ -193,7 +194,10 @@ bool PacketReader::ReadFileHeader(std::string* err) {
     if (!StartDecompressing(err)) return false;
   uint32_t magic = Load32(buf_.data());
   switch (magic) {
-    case 0xa1b2c3d4: case 0xd4c3b2a1: case 0xa1b23c4d: case 0x4d3cb2a1: {
+    case 0xa1b2c3d4:
+    case 0xd4c3b2a1:
+    case 0xa1b23c4d:
+    case 0x4d3cb2a1: {
       format_ = FileFormat::kPcap;
       swapped_ = magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1;
       pcap_nanos_ = magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
@@ -227,8 +231,8 @@ bool PacketReader::Fill(size_t need, std::string* err) {
   }
   if (buf_.size() < need) buf_.resize(need);
   // Sequential reading fills the buffer; after ReadAt, only what the caller will read.
-  size_t want = ahead_ ? static_cast<size_t>(std::min<uint64_t>(buf_.size(), std::max<uint64_t>(need, ahead_)))
-                       : buf_.size();
+  size_t want =
+      ahead_ ? static_cast<size_t>(std::min<uint64_t>(buf_.size(), std::max<uint64_t>(need, ahead_))) : buf_.size();
   while (end_ < need && !eof_) {
     std::string why;
     ssize_t n = decompressor_ ? decompressor_->Read(fd_, buf_.data() + end_, buf_.size() - end_, &why)
@@ -238,8 +242,9 @@ bool PacketReader::Fill(size_t need, std::string* err) {
       if (!decompressor_ && errno == EINTR) continue;
       error_errno_ = decompressor_ ? 0 : errno;
       error_offset_ = base_ + end_;
-      *err = path_ + ": " + (decompressor_ ? why : "read error at byte offset " + std::to_string(base_ + end_) +
-                                                       ": " + strerror(errno));
+      *err =
+          path_ + ": " +
+          (decompressor_ ? why : "read error at byte offset " + std::to_string(base_ + end_) + ": " + strerror(errno));
       return false;
     }
     if (n == 0) eof_ = true;
@@ -320,8 +325,7 @@ PacketReader::Status PacketReader::ReadAt(uint64_t offset, uint32_t interface, u
     const uint8_t* b;
     if (type != kEpb && type != kSpb && type != kPb) {
       st = Status::kError;
-      Fail(offset, "no packet block here any more (type " + Hex(type) + "): the file changed since it was read",
-           err);
+      Fail(offset, "no packet block here any more (type " + Hex(type) + "): the file changed since it was read", err);
     } else {
       st = ReadBlock(offset, type, &len, &b, err);
       if (st == Status::kPacket && !ParseEnhanced(b, len, type, offset, p, err)) st = Status::kError;
@@ -361,8 +365,10 @@ PacketReader::Status PacketReader::NextPcap(Packet* p, std::string* err) {
   int64_t frac = static_cast<int64_t>(U32(h + 4));
   p->ts_ns = secs * 1000000000 + (pcap_nanos_ ? frac : frac * 1000);  // < 2^63: cannot overflow
   if (p->ts_ns > kMaxTimestampNs) {
-    Fail(offset, "packet time " + std::to_string(secs) + " s + " + std::to_string(frac) +
-                     (pcap_nanos_ ? " ns" : " us") + " is outside " + kTimeRange, err);
+    Fail(offset,
+         "packet time " + std::to_string(secs) + " s + " + std::to_string(frac) + (pcap_nanos_ ? " ns" : " us") +
+             " is outside " + kTimeRange,
+         err);
     return Status::kError;
   }
   p->caplen = caplen;
@@ -383,9 +389,12 @@ bool PacketReader::ReadSectionHeader(std::string* err) {
   uint64_t offset = base_ + pos_;
   if (!Fill(12, err)) return err->empty() ? CutShort(offset, 0, err) : false;
   uint32_t magic = Load32(buf_.data() + pos_ + 8);
-  if (magic == kByteOrderMagic) swapped_ = false;
-  else if (magic == __builtin_bswap32(kByteOrderMagic)) swapped_ = true;
-  else return Fail(offset, "section header with bad byte-order magic " + Hex(magic), err);
+  if (magic == kByteOrderMagic)
+    swapped_ = false;
+  else if (magic == __builtin_bswap32(kByteOrderMagic))
+    swapped_ = true;
+  else
+    return Fail(offset, "section header with bad byte-order magic " + Hex(magic), err);
   uint32_t len = U32(buf_.data() + pos_ + 4);
   if (len < 28 || len % 4 != 0 || len > kMaxBlock)
     return Fail(offset, "section header block with bad length " + std::to_string(len), err);
@@ -394,27 +403,29 @@ bool PacketReader::ReadSectionHeader(std::string* err) {
     return err->empty() ? CutShort(offset, len, err) : false;
   const uint8_t* b = buf_.data() + pos_;
   if (U32(b + len - 4) != len)
-    return Fail(offset, "block length trailer mismatch (" + std::to_string(len) + " vs " +
-                            std::to_string(U32(b + len - 4)) + ")", err);
-  if (U16(b + 12) != 1)
-    return Fail(offset, "unsupported pcapng major version " + std::to_string(U16(b + 12)), err);
+    return Fail(
+        offset,
+        "block length trailer mismatch (" + std::to_string(len) + " vs " + std::to_string(U32(b + len - 4)) + ")", err);
+  if (U16(b + 12) != 1) return Fail(offset, "unsupported pcapng major version " + std::to_string(U16(b + 12)), err);
   sections_.push_back({swapped_, {}});
   cur_ = static_cast<uint32_t>(sections_.size() - 1);
   shb_userappl_.clear();
   shb_comment_.clear();
   bool commented = false;
   BadOption bad;
-  if (!ForEachOption(b + 24, len - 28, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
-        if (code == 4) shb_userappl_.assign(reinterpret_cast<const char*>(v), n);
-        if (code == 1 && !commented) shb_comment_.assign(reinterpret_cast<const char*>(v), n), commented = true;
-      }, &bad))
+  if (!ForEachOption(
+          b + 24, len - 28, swapped_,
+          [&](uint16_t code, const uint8_t* v, uint16_t n) {
+            if (code == 4) shb_userappl_.assign(reinterpret_cast<const char*>(v), n);
+            if (code == 1 && !commented) shb_comment_.assign(reinterpret_cast<const char*>(v), n), commented = true;
+          },
+          &bad))
     return Fail(offset + 24 + bad.at, Overrun("section header block", bad), err);
   pos_ += len;
   return true;
 }
 
-bool PacketReader::ParseInterface(const uint8_t* body, uint32_t len, uint64_t offset,
-                                  std::string* err) {
+bool PacketReader::ParseInterface(const uint8_t* body, uint32_t len, uint64_t offset, std::string* err) {
   if (len < 8) return Fail(offset, "interface description block too short", err);
   Interface ifc;
   ifc.link_type = U16(body);
@@ -425,36 +436,41 @@ bool PacketReader::ParseInterface(const uint8_t* body, uint32_t len, uint64_t of
   BadOption overrun;
   // The first of each option counts (as in the Python reader).
   bool named = false, described = false, resolution = false, offset_set = false, filtered = false;
-  bool whole = ForEachOption(body + 8, len - 8, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
-    if (code == 2 && !named) {
-      named = true;
-      ifc.name.assign(reinterpret_cast<const char*>(v), n);
-    } else if (code == 3 && !described) {
-      described = true;
-      ifc.description.assign(reinterpret_cast<const char*>(v), n);
-    } else if (code == 9 && n >= 1 && !resolution) {
-      resolution = true;
-      uint8_t r = v[0];
-      unsigned exp = r & 0x7f;
-      if (r & 0x80) {
-        if (exp > 63) bad = "if_tsresol 2^-" + std::to_string(exp);
-        else ifc.units_per_second = uint64_t{1} << exp;
-      } else {
-        if (exp > 19) bad = "if_tsresol 10^-" + std::to_string(exp);
-        ifc.units_per_second = 1;
-        for (unsigned i = 0; i < exp && i < 19; ++i) ifc.units_per_second *= 10;
-      }
-    } else if (code == 14 && n >= 8 && !offset_set) {
-      offset_set = true;
-      uint64_t o;
-      memcpy(&o, v, 8);
-      if (swapped_) o = __builtin_bswap64(o);
-      ifc.offset_seconds = static_cast<int64_t>(o);
-    } else if (code == 11 && n >= 1 && v[0] == 0 && !filtered) {
-      filtered = true;
-      ifc.filter.assign(reinterpret_cast<const char*>(v + 1), n - 1);
-    }
-  }, &overrun);
+  bool whole = ForEachOption(
+      body + 8, len - 8, swapped_,
+      [&](uint16_t code, const uint8_t* v, uint16_t n) {
+        if (code == 2 && !named) {
+          named = true;
+          ifc.name.assign(reinterpret_cast<const char*>(v), n);
+        } else if (code == 3 && !described) {
+          described = true;
+          ifc.description.assign(reinterpret_cast<const char*>(v), n);
+        } else if (code == 9 && n >= 1 && !resolution) {
+          resolution = true;
+          uint8_t r = v[0];
+          unsigned exp = r & 0x7f;
+          if (r & 0x80) {
+            if (exp > 63)
+              bad = "if_tsresol 2^-" + std::to_string(exp);
+            else
+              ifc.units_per_second = uint64_t{1} << exp;
+          } else {
+            if (exp > 19) bad = "if_tsresol 10^-" + std::to_string(exp);
+            ifc.units_per_second = 1;
+            for (unsigned i = 0; i < exp && i < 19; ++i) ifc.units_per_second *= 10;
+          }
+        } else if (code == 14 && n >= 8 && !offset_set) {
+          offset_set = true;
+          uint64_t o;
+          memcpy(&o, v, 8);
+          if (swapped_) o = __builtin_bswap64(o);
+          ifc.offset_seconds = static_cast<int64_t>(o);
+        } else if (code == 11 && n >= 1 && v[0] == 0 && !filtered) {
+          filtered = true;
+          ifc.filter.assign(reinterpret_cast<const char*>(v + 1), n - 1);
+        }
+      },
+      &overrun);
   if (!whole) return Fail(offset + 16 + overrun.at, Overrun("interface description block", overrun), err);
   if (!bad.empty()) return Fail(offset, "unsupported " + bad, err);
   sections_[cur_].ifaces.push_back(static_cast<uint32_t>(interfaces_.size()));
@@ -464,7 +480,7 @@ bool PacketReader::ParseInterface(const uint8_t* body, uint32_t len, uint64_t of
 
 __int128 PacketReader::ExactNanoseconds(const Interface& ifc, uint64_t units) {
   uint64_t ups = ifc.units_per_second;
-  __int128 t;  // |t| < 2^127: exact
+  __int128 t;               // |t| < 2^127: exact
   if (ups == 1000000000) {  // the usual units need no 128-bit division
     t = units;
   } else if (ups == 1000000) {
@@ -484,8 +500,8 @@ bool PacketReader::ToNanoseconds(const Interface& ifc, uint64_t units, int64_t* 
   return true;
 }
 
-bool PacketReader::ParseEnhanced(const uint8_t* b, uint32_t len, uint32_t type, uint64_t offset,
-                                 Packet* p, std::string* err) {
+bool PacketReader::ParseEnhanced(const uint8_t* b, uint32_t len, uint32_t type, uint64_t offset, Packet* p,
+                                 std::string* err) {
   uint32_t body = len - 12;  // without type, length and trailer
   const uint8_t* d = b + 8;
   uint32_t iface, header;
@@ -509,21 +525,26 @@ bool PacketReader::ParseEnhanced(const uint8_t* b, uint32_t len, uint32_t type, 
   }
   const std::vector<uint32_t>& ifaces = sections_[cur_].ifaces;
   if (iface >= ifaces.size())
-    return Fail(offset, "packet names interface " + std::to_string(iface) + " but its section has " +
-                            std::to_string(ifaces.size()), err);
+    return Fail(
+        offset,
+        "packet names interface " + std::to_string(iface) + " but its section has " + std::to_string(ifaces.size()),
+        err);
   const Interface& ifc = interfaces_[ifaces[iface]];
   if (type == kSpb && ifc.snaplen != 0 && p->caplen > ifc.snaplen) p->caplen = ifc.snaplen;
   uint64_t padded = (uint64_t{p->caplen} + 3) & ~uint64_t{3};
   if (header + padded > body)
-    return Fail(offset, "packet data length " + std::to_string(p->caplen) +
-                            " runs past its block of " + std::to_string(len) + " bytes", err);
+    return Fail(
+        offset,
+        "packet data length " + std::to_string(p->caplen) + " runs past its block of " + std::to_string(len) + " bytes",
+        err);
   if (!CheckCaplen(p->caplen, ifc, offset, err)) return false;
   p->interface = ifaces[iface];
   p->ts_ns = 0;
   if (p->has_timestamp && !ToNanoseconds(ifc, units, &p->ts_ns))
-    return Fail(offset, "packet time of " + std::to_string(units) + " units (" + std::to_string(ifc.units_per_second) +
-                            " a second) + if_tsoffset " + std::to_string(ifc.offset_seconds) + " s is outside " +
-                            kTimeRange, err);
+    return Fail(offset,
+                "packet time of " + std::to_string(units) + " units (" + std::to_string(ifc.units_per_second) +
+                    " a second) + if_tsoffset " + std::to_string(ifc.offset_seconds) + " s is outside " + kTimeRange,
+                err);
   p->data = d + header;
   p->offset = offset;
   p->length = len;
@@ -532,9 +553,12 @@ bool PacketReader::ParseEnhanced(const uint8_t* b, uint32_t len, uint32_t type, 
   p->options_len = type == kSpb ? 0 : static_cast<uint32_t>(body - header - padded);
   p->comment = {};
   BadOption bad;
-  if (!ForEachOption(p->options, p->options_len, swapped_, [&](uint16_t code, const uint8_t* v, uint16_t n) {
-        if (code == 1 && p->comment.data() == nullptr) p->comment = {reinterpret_cast<const char*>(v), n};
-      }, &bad))
+  if (!ForEachOption(
+          p->options, p->options_len, swapped_,
+          [&](uint16_t code, const uint8_t* v, uint16_t n) {
+            if (code == 1 && p->comment.data() == nullptr) p->comment = {reinterpret_cast<const char*>(v), n};
+          },
+          &bad))
     return Fail(offset + 8 + header + padded + bad.at, Overrun("packet block", bad), err);
   return true;
 }
@@ -568,8 +592,8 @@ PacketReader::Status PacketReader::NextPcapng(Packet* p, std::string* err) {
 
 // Checks the length and trailer of the block (not a section header) at pos_,
 // whose header is in the buffer, reads it whole and steps over it.
-PacketReader::Status PacketReader::ReadBlock(uint64_t offset, uint32_t type, uint32_t* len_out,
-                                             const uint8_t** block, std::string* err) {
+PacketReader::Status PacketReader::ReadBlock(uint64_t offset, uint32_t type, uint32_t* len_out, const uint8_t** block,
+                                             std::string* err) {
   uint32_t len = U32(buf_.data() + pos_ + 4);
   if (len < 12 || len % 4 != 0 || len > kMaxBlock) {
     Fail(offset, "block of type " + Hex(type) + " with bad length " + std::to_string(len), err);
@@ -582,8 +606,9 @@ PacketReader::Status PacketReader::ReadBlock(uint64_t offset, uint32_t type, uin
   }
   const uint8_t* b = buf_.data() + pos_;
   if (U32(b + len - 4) != len) {
-    Fail(offset, "block length trailer mismatch (" + std::to_string(len) + " vs " +
-                     std::to_string(U32(b + len - 4)) + ")", err);
+    Fail(offset,
+         "block length trailer mismatch (" + std::to_string(len) + " vs " + std::to_string(U32(b + len - 4)) + ")",
+         err);
     return Status::kError;
   }
   pos_ += len;

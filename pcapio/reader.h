@@ -20,13 +20,13 @@ enum class FileFormat { kPcap, kPcapng };
 struct Interface {
   uint16_t link_type = 0;  // LINKTYPE_* value
   uint32_t snaplen = 0;
-  std::string name;        // if_name, empty if unknown
-  std::string filter;      // if_filter (string form), empty if none
+  std::string name;         // if_name, empty if unknown
+  std::string filter;       // if_filter (string form), empty if none
   std::string description;  // if_description, empty if none
   // The first opt_comment of the section that declared it (the daemon writes
   // "sensor <id>" there), empty if none.
   std::string section_comment;
-  uint32_t section = 0;    // which section (SHB) declared it
+  uint32_t section = 0;                 // which section (SHB) declared it
   uint64_t units_per_second = 1000000;  // from if_tsresol
   int64_t offset_seconds = 0;           // if_tsoffset
 };
@@ -35,11 +35,11 @@ struct Packet {
   int64_t ts_ns = 0;
   uint32_t caplen = 0;
   uint32_t orig_len = 0;
-  uint32_t interface = 0;   // index into PacketReader::interfaces()
+  uint32_t interface = 0;  // index into PacketReader::interfaces()
   const uint8_t* data = nullptr;
-  std::string_view comment;  // the first opt_comment; empty if none
-  uint64_t offset = 0;       // byte offset of the packet's block or record
-  uint32_t length = 0;       // of the block or record
+  std::string_view comment;   // the first opt_comment; empty if none
+  uint64_t offset = 0;        // byte offset of the packet's block or record
+  uint32_t length = 0;        // of the block or record
   bool has_timestamp = true;  // false for SPB
 
   // Every opt_comment of the packet, in order (pcapng; allocates).
@@ -130,8 +130,7 @@ class PacketReader {
   Status ReadBlock(uint64_t offset, uint32_t type, uint32_t* len, const uint8_t** block, std::string* err);
   bool ReadSectionHeader(std::string* err);
   bool ParseInterface(const uint8_t* body, uint32_t len, uint64_t offset, std::string* err);
-  bool ParseEnhanced(const uint8_t* body, uint32_t len, uint32_t type, uint64_t offset, Packet* p,
-                     std::string* err);
+  bool ParseEnhanced(const uint8_t* body, uint32_t len, uint32_t type, uint64_t offset, Packet* p, std::string* err);
   bool Fail(uint64_t offset, const std::string& what, std::string* err);
   bool CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t offset, std::string* err);
   bool CutShort(uint64_t offset, uint64_t length, std::string* err);
@@ -148,11 +147,11 @@ class PacketReader {
   std::string path_;
   FileFormat format_ = FileFormat::kPcap;
   std::vector<uint8_t> buf_;
-  size_t pos_ = 0;   // next unread byte in buf_
-  size_t end_ = 0;   // bytes valid in buf_
+  size_t pos_ = 0;     // next unread byte in buf_
+  size_t end_ = 0;     // bytes valid in buf_
   uint64_t base_ = 0;  // file offset of buf_[0]
   bool eof_ = false;
-  uint64_t ahead_ = 0;   // ReadAt's buffer: read only this much ahead (0: fill the buffer)
+  uint64_t ahead_ = 0;  // ReadAt's buffer: read only this much ahead (0: fill the buffer)
   // ReadAt's buffer while Next()'s is in the members above (SwapWindows).
   struct Window {
     std::vector<uint8_t> buf;
@@ -163,8 +162,8 @@ class PacketReader {
   uint64_t file_size_ = 0;
   uint64_t error_offset_ = 0;
   int error_errno_ = 0;
-  bool swapped_ = false;    // sections_[cur_].swapped
-  uint32_t cur_ = 0;        // the section of the block being read
+  bool swapped_ = false;  // sections_[cur_].swapped
+  uint32_t cur_ = 0;      // the section of the block being read
   // pcap: one section with its one interface; pcapng: every section so far.
   std::vector<Section> sections_;
   std::vector<Interface> interfaces_;

@@ -129,8 +129,7 @@ TEST(Reader, GivesEveryCommentOfAPacket) {
     PcapngWriter w(&out);
     w.WriteSectionHeader();
     w.Interface({"x", 1, 0, ""});
-    uint32_t epb[] = {6, 0, 0, 0, 1, 4, 4, 0x04030201,
-                      0x00050001, 0x73726966, 0x74, 0x00030001, 0x00363531, 0, 0};
+    uint32_t epb[] = {6, 0, 0, 0, 1, 4, 4, 0x04030201, 0x00050001, 0x73726966, 0x74, 0x00030001, 0x00363531, 0, 0};
     epb[1] = sizeof epb;
     epb[std::size(epb) - 1] = sizeof epb;
     out.Append(epb, sizeof epb);
@@ -160,8 +159,9 @@ struct Seen {
 };
 
 Seen Copy(const Packet& p) {
-  return {p.offset, p.interface, p.ts_ns, std::string(p.comment), std::vector<uint8_t>(p.data, p.data + p.caplen),
-          p.offset + p.length};
+  return {
+      p.offset,           p.interface, p.ts_ns, std::string(p.comment), std::vector<uint8_t>(p.data, p.data + p.caplen),
+      p.offset + p.length};
 }
 
 void ExpectSame(const Seen& a, const Seen& b) {
@@ -198,8 +198,8 @@ TEST(Reader, ReadAtReadsAgainWhatNextReadAndNextGoesOn) {
     if (i % 97 == 0) {  // a few packets read before (some still in Next()'s buffer), one with a read-ahead hint
       for (int k = 0; k < 3; ++k) {
         const Seen& back = seen[k == 2 ? i - std::min<size_t>(i, 5) : rnd() % (i + 1)];
-        ASSERT_EQ(again.ReadAt(back.offset, back.interface, k == 0 ? 0 : 4096, &p, &err),
-                  PacketReader::Status::kPacket) << err;
+        ASSERT_EQ(again.ReadAt(back.offset, back.interface, k == 0 ? 0 : 4096, &p, &err), PacketReader::Status::kPacket)
+            << err;
         ExpectSame(Copy(p), back);
         EXPECT_EQ(again.position(), seen[i].end);  // Next() goes on from there
       }
@@ -257,7 +257,8 @@ TEST(Reader, ErrorOffsetNamesTheOptionRunningPastItsBlock) {
   EXPECT_EQ(reader.error_offset(), epb + 32);
   EXPECT_NE(err.find("option 1 of 200 bytes runs past the end of its packet block at byte offset " +
                      std::to_string(epb + 32)),
-            std::string::npos) << err;
+            std::string::npos)
+      << err;
   fs::remove(path);
 }
 
@@ -265,10 +266,11 @@ TEST(Reader, ErrorOffsetNamesTheOptionRunningPastItsBlock) {
 // reader.
 TEST(Reader, TheFirstOfEachInterfaceOptionCounts) {
   std::string path = TempPath("first-option.pcapng");
-  std::vector<uint32_t> words = {
-      0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0xFFFFFFFF, 0xFFFFFFFF, 28,               // SHB
-      1, 56, 1, 0, 0x00010009, 3, 0x00010009, 9, 0x00010002, 'a', 0x00010002, 'b', 0, 56,  // IDB
-      6, 32, 0, 0, 5, 0, 0, 32};                                                  // EPB at time 5
+  std::vector<uint32_t> words = {0x0A0D0D0A, 28,         0x1A2B3C4D, 1,          0xFFFFFFFF, 0xFFFFFFFF, 28,  // SHB
+                                 1,          56,         1,          0,          0x00010009, 3,          0x00010009,
+                                 9,          0x00010002, 'a',        0x00010002, 'b',        0,          56,  // IDB
+                                 6,          32,         0,          0,          5,          0,          0,
+                                 32};  // EPB at time 5
   std::vector<uint8_t> bytes(reinterpret_cast<uint8_t*>(words.data()),
                              reinterpret_cast<uint8_t*>(words.data() + words.size()));
   WriteBytes(path, bytes, bytes.size());
@@ -524,7 +526,7 @@ TEST(Reader, RefusesTimesOutsideWhatOutputCanHold) {
   ExpectRefused(Shb().Then(Idb(0)).Then(Epb(~uint64_t{0}, 60)), 48, outside);
   ExpectRefused(Shb().Then(Idb(0, tsoffset(INT64_MAX))).Then(Epb(kT0, 60)), 60, outside);
   ExpectRefused(Shb().Then(Idb(0, tsoffset(-100))).Then(Epb(0, 60)), 60, outside);  // before 1970
-  uint64_t last = (uint64_t{1} << 32) * 1'000'000'000 - 1;  // 2106-02-07T06:28:15.999999999Z
+  uint64_t last = (uint64_t{1} << 32) * 1'000'000'000 - 1;                          // 2106-02-07T06:28:15.999999999Z
   ExpectRefused(Shb().Then(Idb(0, tsresol9)).Then(Epb(last + 1, 60)), 56, outside);
   ExpectRefused(Pcap(0, 0xFFFFFFFF, 0xFFFFFFFF, 60, true), 24, outside);  // 4.29 s of nanoseconds too many
   std::vector<int64_t> times;

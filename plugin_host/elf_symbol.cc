@@ -47,7 +47,9 @@ class Image {
     return pread(fd_, out, n, static_cast<off_t>(offset)) == static_cast<ssize_t>(n);
   }
   template <typename T>
-  bool Read(uint64_t offset, T* out) const { return ReadAt(offset, sizeof(T), out); }
+  bool Read(uint64_t offset, T* out) const {
+    return ReadAt(offset, sizeof(T), out);
+  }
   bool Table(uint64_t offset, uint64_t n, std::vector<char>* out) const {
     if (n > kMaxTableBytes) return false;
     out->resize(n);
@@ -89,8 +91,7 @@ ElfSymbolStatus Lookup(const Image& img, const Ehdr& eh, const Shdr& syms, const
 
 }  // namespace
 
-ElfSymbolStatus ReadElfUint32(const std::string& path, const std::string& name, uint32_t* value,
-                              std::string* err) {
+ElfSymbolStatus ReadElfUint32(const std::string& path, const std::string& name, uint32_t* value, std::string* err) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return *err = std::string("cannot open: ") + strerror(errno), ElfSymbolStatus::kNotElf;
   Image img(fd);

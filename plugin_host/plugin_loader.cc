@@ -65,14 +65,14 @@ bool Describe(const boost::dll::shared_library& lib, const std::string& path, co
   if (uint32_t v = lib.get<const uint32_t>(kVersionSymbol); v != HostApiVersion())
     return *err = path + ": " + VersionMismatch(v), false;
   const plugin::PluginInfo* i = lib.get<const plugin::PluginInfo*()>(entry)();
-  if (!i || i->api_version != HostApiVersion() || !i->name || !*i->name || !i->create ||
-      (i->config_size && !i->config))
+  if (!i || i->api_version != HostApiVersion() || !i->name || !*i->name || !i->create || (i->config_size && !i->config))
     return *err = path + ": the plugin describes itself incompletely (name, create or config table missing)", false;
   for (size_t k = 0; k < i->config_size; ++k)
     if (!i->config[k].key || !i->config[k].default_value || !i->config[k].description)
       return *err = path + ": row " + std::to_string(k + 1) + " of its config table is incomplete", false;
   if (!expected_name.empty() && expected_name != i->name)
-    return *err = path + ": the plugin calls itself '" + i->name + "', not '" + expected_name + "' as configured", false;
+    return *err = path + ": the plugin calls itself '" + i->name + "', not '" + expected_name + "' as configured",
+           false;
   *info = i;
   return true;
 }
@@ -109,7 +109,8 @@ bool LoadPlugin(const std::string& path, const std::string& expected_name, Loade
     uint32_t version = 0;
     std::string why;
     switch (ReadElfUint32(canonical, kVersionSymbol, &version, &why)) {
-      case ElfSymbolStatus::kNotElf: return *err = path + ": not a plugin: " + why, false;
+      case ElfSymbolStatus::kNotElf:
+        return *err = path + ": not a plugin: " + why, false;
       case ElfSymbolStatus::kMissing:
         return *err = path + ": not a pcapml plugin (it exports no " + kVersionSymbol + ")", false;
       case ElfSymbolStatus::kFound:

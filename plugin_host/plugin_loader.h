@@ -42,7 +42,7 @@ bool CheckPluginPermissions(const std::string& path, std::string* err);
 
 // Loads and checks the plugin at path. expected_name empty: any name.
 // Errors start with the path.
-bool LoadPlugin(const std::string& path, const std::string& expected_name, LoadedPlugin* out,
-                std::string* err, LoadOptions options = {});
+bool LoadPlugin(const std::string& path, const std::string& expected_name, LoadedPlugin* out, std::string* err,
+                LoadOptions options = {});
 
 }  // namespace pcapml

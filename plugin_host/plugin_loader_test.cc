@@ -129,9 +129,10 @@ TEST(PluginSetTest, SettingsWithOddKeysReadBackExactly) {
   LoadedPlugin p;
   std::string err;
   ASSERT_TRUE(LoadPlugin(kEcho, "test_echo", &p, &err)) << err;
-  auto specs = Specs("[[plugin]]\nname = 'test_echo'\n"
-                     "table = { \"x'\" = \"y'\", 'a\"b' = 'c\\d', \"t\\tab\" = \"\\u0001\", \"\" = \"é\" }\n"
-                     "tags = [\"it's\", \"q\\\"\"]\n");
+  auto specs = Specs(
+      "[[plugin]]\nname = 'test_echo'\n"
+      "table = { \"x'\" = \"y'\", 'a\"b' = 'c\\d', \"t\\tab\" = \"\\u0001\", \"\" = \"é\" }\n"
+      "tags = [\"it's\", \"q\\\"\"]\n");
   ASSERT_EQ(specs.size(), 1u);
   plugin::Config config;
   ASSERT_TRUE(BuildPluginConfig(*p.info, specs[0], &config, &err)) << err;
@@ -152,7 +153,8 @@ TEST(PluginSetTest, SettingsAreCheckedAgainstTheConfigTable) {
   {
     PluginSet set;
     EXPECT_FALSE(set.Load(Specs("[[plugin]]\nname = 'test_echo'\npath = '" + kEcho + "'\nlabl = 'x'\n"), &err));
-    EXPECT_EQ(err, "cfg.toml:4: plugin 'test_echo' has no setting 'labl' (known: label, every, ticks, hold, tags, table)");
+    EXPECT_EQ(err,
+              "cfg.toml:4: plugin 'test_echo' has no setting 'labl' (known: label, every, ticks, hold, tags, table)");
   }
   {
     PluginSet set;
@@ -165,9 +167,9 @@ TEST(PluginSetTest, SettingsAreCheckedAgainstTheConfigTable) {
     EXPECT_EQ(err, "cfg.toml:1: plugin 'test_echo': every must be at least 1");
   }
   PluginSet set;
-  ASSERT_TRUE(set.Load(Specs("[[plugin]]\nname = 'test_echo'\npath = '" + kEcho +
-                             "'\nhold = '2m'\ntags = ['a']\ntable = { b = 'c' }\n"),
-                       &err))
+  ASSERT_TRUE(set.Load(
+      Specs("[[plugin]]\nname = 'test_echo'\npath = '" + kEcho + "'\nhold = '2m'\ntags = ['a']\ntable = { b = 'c' }\n"),
+      &err))
       << err;
   EXPECT_NE(set.Find("test_echo"), nullptr);
 }
@@ -207,8 +209,7 @@ TEST(PluginSetTest, APluginLoadedTwiceIsRefused) {
 
 TEST(PluginSetTest, APathlessTableConfiguresThePluginOfACommandLinePath) {
   std::vector<PluginSpec> specs = {{"", kEcho, "--plugin " + kEcho, {}}};
-  for (PluginSpec& s : Specs("[[plugin]]\nname = 'test_echo'\nlabel = 'from-toml'\n", "rules.toml"))
-    specs.push_back(s);
+  for (PluginSpec& s : Specs("[[plugin]]\nname = 'test_echo'\nlabel = 'from-toml'\n", "rules.toml")) specs.push_back(s);
   PluginSet set;
   std::string err;
   ASSERT_TRUE(set.Load(specs, &err)) << err;
@@ -223,7 +224,8 @@ TEST(PluginSetTest, APathlessTableConfiguresThePluginOfACommandLinePath) {
 TEST(PluginSetTest, TheFrameworkCountsAndChecksLabels) {
   PluginSet set;
   std::string err;
-  ASSERT_TRUE(set.Load(Specs("[[plugin]]\nname = 'test_echo'\npath = '" + kEcho + "'\nevery = 2\nticks = true\n"), &err))
+  ASSERT_TRUE(
+      set.Load(Specs("[[plugin]]\nname = 'test_echo'\npath = '" + kEcho + "'\nevery = 2\nticks = true\n"), &err))
       << err;
   PluginInstance* echo = set.Find("test_echo");
   plugin::Label label;

@@ -22,8 +22,8 @@ std::string PathOf(const PluginSpec& spec) {
 void PluginInstance::Tick(int64_t now_ns) {
   instance_->Tick(now_ns);
   // Timestamps come from the input and may be near the end of int64.
-  next_tick_ = now_ns > std::numeric_limits<int64_t>::max() - kTickNs ? std::numeric_limits<int64_t>::max()
-                                                                       : now_ns + kTickNs;
+  next_tick_ =
+      now_ns > std::numeric_limits<int64_t>::max() - kTickNs ? std::numeric_limits<int64_t>::max() : now_ns + kTickNs;
 }
 
 bool PluginInstance::ValidLabel(const plugin::Label& l) {
@@ -56,15 +56,17 @@ bool PluginSet::Load(const std::vector<PluginSpec>& specs, std::string* err, boo
     if (!spec.path.empty() || spec.name.empty()) continue;
     auto cli = std::find_if(pending.begin(), pending.end(),
                             [&](const Pending& p) { return p.from_path_only && spec.name == p.lib.info->name; });
-    if (cli != pending.end()) *cli = {std::move(cli->lib), &spec, false};
-    else if (!load(spec)) return false;
+    if (cli != pending.end())
+      *cli = {std::move(cli->lib), &spec, false};
+    else if (!load(spec))
+      return false;
   }
   for (size_t i = 0; i < pending.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (pending[j].lib.path == pending[i].lib.path ||
           std::string_view(pending[j].lib.info->name) == pending[i].lib.info->name)
-        return *err = pending[i].spec->source + ": plugin '" + pending[i].lib.info->name + "' (" +
-                      pending[i].lib.path + ") is loaded twice (first by " + pending[j].spec->source + ")",
+        return *err = pending[i].spec->source + ": plugin '" + pending[i].lib.info->name + "' (" + pending[i].lib.path +
+                      ") is loaded twice (first by " + pending[j].spec->source + ")",
                false;
   for (const Pending& p : pending)
     if (!live_capture && !p.lib.live_only.empty())
@@ -94,8 +96,8 @@ std::string DescribePlugin(const plugin::PluginInfo& info) {
   if (!info.config_size) out += "  no settings\n";
   for (size_t i = 0; i < info.config_size; ++i) {
     const plugin::ConfigKey& k = info.config[i];
-    out += std::string("  ") + k.key + " (" + ConfigTypeName(k.type) + ", default " + k.default_value + "): " +
-           k.description + "\n";
+    out += std::string("  ") + k.key + " (" + ConfigTypeName(k.type) + ", default " + k.default_value +
+           "): " + k.description + "\n";
   }
   return out;
 }

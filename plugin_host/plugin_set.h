@@ -42,11 +42,20 @@ class PluginInstance {
     plugin::Result r = instance_->Process(packet, label);
     if (r == plugin::Result::kLabel && !ValidLabel(*label)) r = plugin::Result::kError;
     switch (r) {
-      case plugin::Result::kLabel: ++counts_.labeled; break;
-      case plugin::Result::kError: ++counts_.errors; break;
-      case plugin::Result::kHold: ++counts_.held; break;
-      case plugin::Result::kNoOpinion: ++counts_.no_opinion; break;
-      default: ++counts_.errors, r = plugin::Result::kError;  // a value this pcapml does not know
+      case plugin::Result::kLabel:
+        ++counts_.labeled;
+        break;
+      case plugin::Result::kError:
+        ++counts_.errors;
+        break;
+      case plugin::Result::kHold:
+        ++counts_.held;
+        break;
+      case plugin::Result::kNoOpinion:
+        ++counts_.no_opinion;
+        break;
+      default:
+        ++counts_.errors, r = plugin::Result::kError;  // a value this pcapml does not know
     }
     return r;
   }

@@ -80,8 +80,8 @@ bool ReadOne(const toml::table& t, const std::string& file, const std::string& b
              std::string* err) {
   spec->source = file + ":" + std::to_string(Line(t));
   auto fail = [&](const toml::node& n, const std::string& what) {
-    *err = file + ":" + std::to_string(Line(n)) + ": [[plugin]]" +
-           (spec->name.empty() ? "" : " '" + spec->name + "'") + ": " + what;
+    *err = file + ":" + std::to_string(Line(n)) + ": [[plugin]]" + (spec->name.empty() ? "" : " '" + spec->name + "'") +
+           ": " + what;
     return false;
   };
   const toml::node* name = t.get("name");
@@ -94,7 +94,8 @@ bool ReadOne(const toml::table& t, const std::string& file, const std::string& b
     if (key == "path") {
       if (!v.is_string() || v.as_string()->get().empty()) return fail(v, "path must be a non-empty string");
       fs::path p(v.as_string()->get());
-      spec->path = p.is_absolute() || base_dir.empty() ? p.string() : (fs::path(base_dir) / p).lexically_normal().string();
+      spec->path =
+          p.is_absolute() || base_dir.empty() ? p.string() : (fs::path(base_dir) / p).lexically_normal().string();
       continue;
     }
     spec->settings.push_back({key, Line(v), AsToml(key, v)});
@@ -117,8 +118,9 @@ bool ToValue(const toml::node& n, ConfigValue* v, std::string* why) {
       v->number = n.as_boolean()->get();
       return true;
     case ConfigType::kDuration: {
-      std::string text = n.is_integer() ? std::to_string(n.as_integer()->get())
-                         : n.is_string() ? n.as_string()->get() : "";
+      std::string text = n.is_integer()  ? std::to_string(n.as_integer()->get())
+                         : n.is_string() ? n.as_string()->get()
+                                         : "";
       if (text.empty() || !ParseDuration(text, &v->number, why) || v->number < 0)
         return *why = "must be a duration such as \"30s\"", false;
       return true;
@@ -211,12 +213,18 @@ bool BuildPluginConfig(const plugin::PluginInfo& info, const PluginSpec& spec, p
 
 const char* ConfigTypeName(ConfigType type) {
   switch (type) {
-    case ConfigType::kString: return "string";
-    case ConfigType::kInteger: return "integer";
-    case ConfigType::kBool: return "bool";
-    case ConfigType::kDuration: return "duration";
-    case ConfigType::kStringList: return "list of strings";
-    case ConfigType::kStringMap: return "table of strings";
+    case ConfigType::kString:
+      return "string";
+    case ConfigType::kInteger:
+      return "integer";
+    case ConfigType::kBool:
+      return "bool";
+    case ConfigType::kDuration:
+      return "duration";
+    case ConfigType::kStringList:
+      return "list of strings";
+    case ConfigType::kStringMap:
+      return "table of strings";
   }
   return "?";
 }

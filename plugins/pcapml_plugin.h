@@ -61,10 +61,10 @@ struct ConfigKey {
 struct ConfigValue {
   std::string key;
   ConfigType type = ConfigType::kString;
-  std::string text;      // kString
-  int64_t number = 0;    // kInteger, kBool (0/1), kDuration (ns)
-  std::vector<std::string> list;                            // kStringList
-  std::vector<std::pair<std::string, std::string>> map;     // kStringMap, sorted by key
+  std::string text;                                      // kString
+  int64_t number = 0;                                    // kInteger, kBool (0/1), kDuration (ns)
+  std::vector<std::string> list;                         // kStringList
+  std::vector<std::pair<std::string, std::string>> map;  // kStringMap, sorted by key
 };
 
 // A plugin instance's settings: one value per row of the config table.
@@ -100,17 +100,17 @@ struct Packet {
   const uint8_t* data = nullptr;
   uint32_t caplen = 0, orig_len = 0;
 
-  uint8_t ip_version = 0;  // 4 or 6; 0: not IP (the fields below are unset)
-  uint8_t protocol = 0;    // IP protocol after IPv6 extension headers (6 TCP, 17 UDP)
+  uint8_t ip_version = 0;        // 4 or 6; 0: not IP (the fields below are unset)
+  uint8_t protocol = 0;          // IP protocol after IPv6 extension headers (6 TCP, 17 UDP)
   const uint8_t* src = nullptr;  // 4 or 16 address bytes
   const uint8_t* dst = nullptr;
-  bool has_ports = false;        // TCP or UDP header present (not a later fragment)
+  bool has_ports = false;  // TCP or UDP header present (not a later fragment)
   uint16_t src_port = 0, dst_port = 0;
-  uint8_t tcp_flags = 0;         // kTcpSyn, ...
+  uint8_t tcp_flags = 0;  // kTcpSyn, ...
   uint32_t tcp_seq = 0;
   const uint8_t* payload = nullptr;  // transport payload as captured, IP padding cut
   uint32_t payload_len = 0;
-  uint32_t payload_orig_len = 0;     // the payload length the IP header claims
+  uint32_t payload_orig_len = 0;  // the payload length the IP header claims
 };
 
 inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpAck = 0x10;
@@ -202,14 +202,13 @@ extern const uint32_t PCAPML_PLUGIN_HOST_SYMBOL;
 
 // Exports the plugin. `info` is a PluginInfo with static storage duration.
 // The data reference to the host marker binds when the library loads.
-#define PCAPML_PLUGIN(info)                                                                  \
-  extern "C" {                                                                               \
-  __attribute__((visibility("default"), used)) extern const uint32_t pcapml_plugin_api_version = \
-      PCAPML_PLUGIN_API_VERSION;                                                             \
-  __attribute__((visibility("default"), used)) extern const uint32_t* const                  \
-      pcapml_plugin_host_marker = &PCAPML_PLUGIN_HOST_SYMBOL;                                \
-  __attribute__((visibility("default"))) const ::pcapml::plugin::PluginInfo*                 \
-  PCAPML_PLUGIN_ENTRY_SYMBOL() {                                                             \
-    return &(info);                                                                          \
-  }                                                                                          \
+#define PCAPML_PLUGIN(info)                                                                                 \
+  extern "C" {                                                                                              \
+  __attribute__((visibility("default"), used)) extern const uint32_t pcapml_plugin_api_version =            \
+      PCAPML_PLUGIN_API_VERSION;                                                                            \
+  __attribute__((visibility("default"), used)) extern const uint32_t* const pcapml_plugin_host_marker =     \
+      &PCAPML_PLUGIN_HOST_SYMBOL;                                                                           \
+  __attribute__((visibility("default"))) const ::pcapml::plugin::PluginInfo* PCAPML_PLUGIN_ENTRY_SYMBOL() { \
+    return &(info);                                                                                         \
+  }                                                                                                         \
   }

@@ -4,10 +4,14 @@ namespace pcapml {
 
 int LinkTypeToDlt(uint16_t link_type) {
   switch (link_type) {
-    case 101: return DLT_RAW;         // LINKTYPE_RAW
-    case 100: return DLT_ATM_RFC1483;  // LINKTYPE_ATM_RFC1483
-    case 106: return DLT_ATM_CLIP;     // LINKTYPE_ATM_CLIP
-    default: return link_type;
+    case 101:
+      return DLT_RAW;  // LINKTYPE_RAW
+    case 100:
+      return DLT_ATM_RFC1483;  // LINKTYPE_ATM_RFC1483
+    case 106:
+      return DLT_ATM_CLIP;  // LINKTYPE_ATM_CLIP
+    default:
+      return link_type;
   }
 }
 

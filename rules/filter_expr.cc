@@ -23,8 +23,7 @@ bool AddressTest(const uint8_t* src, const uint8_t* dst, const Primitive& t, int
 }
 
 bool Host4(const HeaderLayer& l, const Primitive& t) {
-  bool via = (l.ethertype == kEtherIp && (t.via & kViaIp)) ||
-             (l.ethertype == kEtherArp && (t.via & kViaArp)) ||
+  bool via = (l.ethertype == kEtherIp && (t.via & kViaIp)) || (l.ethertype == kEtherArp && (t.via & kViaArp)) ||
              (l.ethertype == kEtherRarp && (t.via & kViaRarp));
   const uint8_t *src, *dst;
   return via && Ipv4Addresses(l, &src, &dst) && AddressTest(src, dst, t, 4);

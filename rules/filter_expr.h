@@ -73,6 +73,6 @@ bool ParseFilterExpr(std::string_view text, FilterExpr* out);
 bool Evaluate(const FilterExpr& expr, const PacketHeaders& headers);
 
 // Evaluates one primitive (same conditions).
-bool TestPrimitive(const Primitive& p, const PacketHeaders& headers);
+bool TestPrimitive(const Primitive& t, const PacketHeaders& h);
 
 }  // namespace pcapml

@@ -118,8 +118,8 @@ Value ClassifyWord(std::string_view w) {
   }
   if (ParseIpv4(addr, v.addr.data())) {
     v.kind = v.prefix <= 32 ? ValueKind::kIpv4 : ValueKind::kNone;
-  } else if (addr.find(':') != std::string_view::npos && addr.find('%') == std::string_view::npos &&
-             addr.size() < 64 && inet_pton(AF_INET6, std::string(addr).c_str(), v.addr.data()) == 1) {
+  } else if (addr.find(':') != std::string_view::npos && addr.find('%') == std::string_view::npos && addr.size() < 64 &&
+             inet_pton(AF_INET6, std::string(addr).c_str(), v.addr.data()) == 1) {
     v.kind = ValueKind::kIpv6;
   }
   return v;
@@ -204,9 +204,7 @@ bool BuildPrimitive(const Qual& q, const Value& v, Primitive* p) {
       if (v.kind != (range ? ValueKind::kRange : ValueKind::kNumber) || v.num > 65535) return false;
       if (q.proto != Proto::kNone && q.proto != Proto::kTcp && q.proto != Proto::kUdp) return false;
       p->test = Test::kPort;
-      p->via = q.proto == Proto::kTcp   ? kViaTcp
-               : q.proto == Proto::kUdp ? kViaUdp
-                                        : kViaTcp | kViaUdp | kViaSctp;
+      p->via = q.proto == Proto::kTcp ? kViaTcp : q.proto == Proto::kUdp ? kViaUdp : kViaTcp | kViaUdp | kViaSctp;
       p->value = static_cast<uint16_t>(range ? std::min(v.num, v.num2) : v.num);
       p->high = static_cast<uint16_t>(range ? std::max(v.num, v.num2) : v.num);
       return true;
@@ -260,8 +258,8 @@ class Parser {
     size_t i = 0;
     while (Peek(i).kind == Tok::kNot) ++i;
     const Token& t = Peek(i);
-    return t.kind == Tok::kWord && !ProtoWord(t.text) && !TypeWord(t.text) && t.text != "src" &&
-           t.text != "dst" && ClassifyWord(t.text).kind != ValueKind::kNone;
+    return t.kind == Tok::kWord && !ProtoWord(t.text) && !TypeWord(t.text) && t.text != "src" && t.text != "dst" &&
+           ClassifyWord(t.text).kind != ValueKind::kNone;
   }
 
   // A value after and/or: the last primitive's qualifiers apply.
@@ -312,8 +310,7 @@ class Parser {
     Qual q;
     if (std::optional<Proto> proto = ProtoWord(word)) {
       q.proto = *proto;
-      if (Peek().kind != Tok::kWord ||
-          !(TypeWord(Peek().text) || Peek().text == "src" || Peek().text == "dst"))
+      if (Peek().kind != Tok::kWord || !(TypeWord(Peek().text) || Peek().text == "src" || Peek().text == "dst"))
         return Protocol(q.proto, node);
       word = Take().text;
     }

@@ -12,8 +12,8 @@ namespace {
 constexpr int64_t kT0 = 1'700'000'000'000'000'000, kSecond = 1'000'000'000;
 
 // Ethernet (optionally 802.1Q-tagged) + IPv4 + TCP/UDP ports.
-std::vector<uint8_t> Ipv4Packet(const char* src, uint16_t sport, const char* dst, uint16_t dport,
-                                uint8_t proto = 6, bool vlan = false) {
+std::vector<uint8_t> Ipv4Packet(const char* src, uint16_t sport, const char* dst, uint16_t dport, uint8_t proto = 6,
+                                bool vlan = false) {
   std::vector<uint8_t> p(12, 0x02);
   if (vlan) p.insert(p.end(), {0x81, 0x00, 0x00, 0x0a});
   p.insert(p.end(), {0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0, 0, 64, proto, 0, 0});

@@ -16,8 +16,7 @@ std::string_view FirstField(std::string_view s) { return s.substr(0, s.find(',')
 // Older releases: "s=<id>,proc=<x>,..." with the label in proc= or label=.
 bool ParseLegacy(std::string_view c, Label* out) {
   size_t comma = c.find(',');
-  if (!ParseU64(c.substr(2, comma == std::string_view::npos ? c.npos : comma - 2), &out->sample_id))
-    return false;
+  if (!ParseU64(c.substr(2, comma == std::string_view::npos ? c.npos : comma - 2), &out->sample_id)) return false;
   out->metadata = comma == std::string_view::npos ? std::string_view() : c.substr(comma + 1);
   out->label = {};
   std::string_view rest = out->metadata;
@@ -57,8 +56,8 @@ std::string FormatLabel(uint64_t sample_id, std::string_view metadata) {
 std::string FileSafe(std::string_view label) {
   std::string out;
   for (char ch : label.substr(0, 100)) {
-    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '.' || ch == '_' || ch == '-';
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+              ch == '_' || ch == '-';
     out += ok ? ch : '_';
   }
   if (out.empty() || out == "." || out == "..") out = "unlabeled";

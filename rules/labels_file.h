@@ -13,10 +13,10 @@
 namespace pcapml {
 
 struct LabeledFile {
-  std::string path;      // relative to the directory, normalised
-  std::string metadata;  // everything after the first comma
+  std::string path;        // relative to the directory, normalised
+  std::string metadata;    // everything after the first comma
   uint64_t sample_id = 0;  // SHA-256 of the line as written (docs/format.md: Sample IDs)
-  std::string comment;   // "<sampleID>,<metadata>"
+  std::string comment;     // "<sampleID>,<metadata>"
   size_t line = 0;
 };
 

@@ -93,8 +93,8 @@ bool ParseLine(std::string_view line, const std::string& sensor_id, Rule* rule, 
 
 }  // namespace
 
-bool ParseLegacyRules(const std::string& path, std::string_view text, const std::string& sensor_id,
-                      RuleSet* rules, std::string* err) {
+bool ParseLegacyRules(const std::string& path, std::string_view text, const std::string& sensor_id, RuleSet* rules,
+                      std::string* err) {
   size_t before = rules->size();
   LineReader lines(text);
   for (std::string_view line; lines.Next(&line);) {

@@ -16,7 +16,7 @@ namespace pcapml {
 // Parses `text` (the contents of `path`) into rules appended to *rules.
 // `sensor_id`, when set, prefixes every sample key as "<sensor_id>/".
 // Errors name the file, line and offending text.
-bool ParseLegacyRules(const std::string& path, std::string_view text, const std::string& sensor_id,
-                      RuleSet* rules, std::string* err);
+bool ParseLegacyRules(const std::string& path, std::string_view text, const std::string& sensor_id, RuleSet* rules,
+                      std::string* err);
 
 }  // namespace pcapml

@@ -51,8 +51,9 @@ TEST(LegacyRulesTest, EveryLineEndAndABomReadAlike) {
     EXPECT_EQ(set.rule(1).id, "m.csv:2");
     EXPECT_EQ(set.rule(0).sample_id, SampleId("BPF:tcp,x"));  // the line as written, without the BOM
   }
-  EXPECT_EQ(ParseError("BPF:tcp,x\rCOLOR:blue,y\r"), "m.csv:2: unknown term (expected BPF, TS_START, TS_END or FILE) "
-                                                     "'COLOR:blue'");
+  EXPECT_EQ(ParseError("BPF:tcp,x\rCOLOR:blue,y\r"),
+            "m.csv:2: unknown term (expected BPF, TS_START, TS_END or FILE) "
+            "'COLOR:blue'");
 }
 
 TEST(LegacyRulesTest, MessagesShowInvisibleCharacters) {

@@ -44,7 +44,7 @@ LinkMatcher::LinkMatcher(uint16_t link_type, const std::vector<MatchRule>& rules
 }
 
 int32_t LinkMatcher::MatchIndex(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
-                           const char* enabled) {
+                                const char* enabled) {
   if (native_) {
     PacketHeaders h;
     decoder_.Decode(data, caplen, &h);

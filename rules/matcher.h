@@ -95,19 +95,21 @@ class LinkMatcher {
     alignas(64) Label label;
   };
 
-  int32_t MatchIndex(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
-                     const char* enabled);
-  int32_t Linear(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
-                 const char* enabled);
-  bool Test(uint32_t i, int64_t ts_ns, const PacketHeaders& h, const uint8_t* data, uint32_t caplen,
-            uint32_t orig_len, const char* enabled) const {
+  int32_t MatchIndex(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len, const char* enabled);
+  int32_t Linear(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len, const char* enabled);
+  bool Test(uint32_t i, int64_t ts_ns, const PacketHeaders& h, const uint8_t* data, uint32_t caplen, uint32_t orig_len,
+            const char* enabled) const {
     const Slot& r = slots_[i];
     if (!enabled[i] || !r.window.Contains(ts_ns)) return false;
     switch (r.kind) {
-      case Slot::kAll: return true;
-      case Slot::kPrimitive: return TestPrimitive(r.primitive, h);
-      case Slot::kExpr: return Evaluate(*rules_[i].expr, h);
-      case Slot::kBpf: return rules_[i].bpf->Matches(link_type_, data, caplen, orig_len);
+      case Slot::kAll:
+        return true;
+      case Slot::kPrimitive:
+        return TestPrimitive(r.primitive, h);
+      case Slot::kExpr:
+        return Evaluate(*rules_[i].expr, h);
+      case Slot::kBpf:
+        return rules_[i].bpf->Matches(link_type_, data, caplen, orig_len);
     }
     return false;
   }

@@ -12,7 +12,6 @@ namespace pcapml {
 
 constexpr int kMaxVlanDepth = 2;
 
-
 struct HeaderLayer {
   uint16_t ethertype = 0;       // what libpcap's link-layer protocol test compares
   const uint8_t* l3 = nullptr;  // the network header at this depth

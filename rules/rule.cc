@@ -52,9 +52,11 @@ bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::str
   };
   auto bad_text = [](std::string_view s) { return s.find_first_of(",\r\n") != std::string_view::npos; };
   if (spec.id.empty()) return fail("id", "a rule needs an id");
-  const std::pair<const char*, const std::string*> texts[] = {
-      {"id", &spec.id}, {"label", &spec.label}, {"filter", &spec.filter}, {"sample_key", &spec.sample_key},
-      {"plugin", &spec.plugin}};
+  const std::pair<const char*, const std::string*> texts[] = {{"id", &spec.id},
+                                                              {"label", &spec.label},
+                                                              {"filter", &spec.filter},
+                                                              {"sample_key", &spec.sample_key},
+                                                              {"plugin", &spec.plugin}};
   for (auto [key, value] : texts)
     if (!text(key, key, *value)) return false;
   for (const auto& [k, v] : spec.meta)
@@ -92,8 +94,8 @@ bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::str
   r.window = spec.window;
   r.sample = spec.sample;
   r.window_ns = spec.window_ns;
-  r.idle_timeout_ns = spec.sample == SampleMode::kFlow && !spec.idle_timeout_ns ? kDefaultIdleTimeoutNs
-                                                                                : spec.idle_timeout_ns;
+  r.idle_timeout_ns =
+      spec.sample == SampleMode::kFlow && !spec.idle_timeout_ns ? kDefaultIdleTimeoutNs : spec.idle_timeout_ns;
   std::string key = sensor_id.empty() ? "" : sensor_id + "/";
   key += spec.sample_key.empty() ? r.id : spec.sample_key;
   SetSampleKey(&r, std::move(key));
@@ -115,8 +117,7 @@ bool RuleSet::Add(Rule rule, std::string* err) {
   auto fail = [&](const std::string& what) { return *err = DescribeRule(rule) + ": " + what, false; };
   if (by_id_.count(rule.id)) return fail("duplicate rule id '" + rule.id + "'");
   if (rule.sample == SampleMode::kWindow && rule.window_ns <= 0) return fail("window must be positive");
-  if (rule.sample == SampleMode::kFlow && rule.idle_timeout_ns <= 0)
-    return fail("idle_timeout must be positive");
+  if (rule.sample == SampleMode::kFlow && rule.idle_timeout_ns <= 0) return fail("idle_timeout must be positive");
   if (rule.window.first_ns > rule.window.last_ns) return fail("start is after end");
   if (rule.metadata.size() > 60000) return fail("metadata longer than 60000 bytes");  // pcapng options are < 64 KiB
   Entry e;
@@ -187,8 +188,8 @@ RuleSet::Segment RuleSet::BuildSegment(uint32_t begin, uint32_t end) const {
       continue;
     }
     const Rule& r = *e.rule;
-    rules.push_back({e.expr.get(), e.bpf.get(), r.window, e.rule.get(), r.sample_id, r.comment,
-                     static_cast<uint8_t>(r.sample)});
+    rules.push_back(
+        {e.expr.get(), e.bpf.get(), r.window, e.rule.get(), r.sample_id, r.comment, static_cast<uint8_t>(r.sample)});
   }
   Segment s{begin, end, {}};
   for (uint16_t lt : prepared_) s.matchers.push_back(std::make_unique<LinkMatcher>(lt, rules));
@@ -297,13 +298,12 @@ const Rule* RuleSet::Find(std::string_view id) const {
   return entries_[it->second].rule.get();
 }
 
-Verdict RuleSet::Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-                          uint32_t orig_len) {
+Verdict RuleSet::Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len) {
   return ClassifyWith(input_ok_.data(), link_type, ts_ns, data, caplen, orig_len);
 }
 
-Verdict RuleSet::ClassifyFrom(size_t first, uint16_t link_type, int64_t ts_ns, const uint8_t* data,
-                              uint32_t caplen, uint32_t orig_len) {
+Verdict RuleSet::ClassifyFrom(size_t first, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                              uint32_t orig_len) {
   if (first >= entries_.size()) return {};
   from_ok_.assign(input_ok_.begin(), input_ok_.end());
   std::fill(from_ok_.begin(), from_ok_.begin() + static_cast<ptrdiff_t>(first), 0);

@@ -49,7 +49,7 @@ struct Rule {
 // daemon's control socket), before BuildRule turns them into a Rule.
 struct RuleSpec {
   std::string id, label, filter, sample_key;
-  std::string plugin;  // a plugin rule: no label, sample = rule
+  std::string plugin;                                     // a plugin rule: no label, sample = rule
   std::string source;                                     // "<file>:<line>", for messages
   std::vector<std::pair<std::string, std::string>> meta;  // written sorted by key
   TimeWindow window;
@@ -67,8 +67,7 @@ constexpr int64_t kDefaultIdleTimeoutNs = 60'000'000'000;
 // filter's syntax (Add does). On failure *field, when given, names the
 // setting at fault ("label", "window", "meta.<key>", ...) for the caller to
 // point at.
-bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::string* err,
-               std::string* field = nullptr);
+bool BuildRule(RuleSpec spec, const std::string& sensor_id, Rule* rule, std::string* err, std::string* field = nullptr);
 
 // "rule", "flow" or "window".
 bool ParseSampleMode(std::string_view text, SampleMode* mode);
@@ -126,13 +125,12 @@ class RuleSet {
 
   // The first matching rule and the packet's sample. No allocation once
   // warmed up (a new flow reuses an old flow's buffers).
-  Verdict Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-                   uint32_t orig_len);
+  Verdict Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len);
   // As Classify, with only the rules from position `first` on: a plugin
   // rule that had no opinion hands the packet on (plugins/rule_chain.h).
   // O(size()) per call.
-  Verdict ClassifyFrom(size_t first, uint16_t link_type, int64_t ts_ns, const uint8_t* data,
-                       uint32_t caplen, uint32_t orig_len);
+  Verdict ClassifyFrom(size_t first, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                       uint32_t orig_len);
 
   size_t size() const { return entries_.size() - removed_; }
   // The i-th rule in order: O(1), or O(n) after Remove until the set
@@ -187,18 +185,17 @@ class RuleSet {
   void Compact();
   void SyncPackets(size_t i) const;
   bool InputAllowed(const Rule& rule) const;
-  void FlowSample(Entry& e, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
-                  Verdict* v);
+  void FlowSample(Entry& e, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen, Verdict* v);
   void WindowSampleOf(Entry& e, int64_t ts_ns, Verdict* v);
-  Verdict ClassifyWith(const char* enabled, uint16_t link_type, int64_t ts_ns, const uint8_t* data,
-                       uint32_t caplen, uint32_t orig_len);
+  Verdict ClassifyWith(const char* enabled, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
+                       uint32_t orig_len);
 
   std::vector<Entry> entries_;
   std::vector<Rule*> rules_;  // entries_[i].rule, compact for the per-packet path
   size_t removed_ = 0;        // entries_ without a rule; Compact drops them once they are half
   std::unordered_map<std::string, size_t> by_id_;
   std::vector<char> input_ok_;  // 0 for removed entries too
-  std::vector<char> from_ok_;  // ClassifyFrom's input_ok_
+  std::vector<char> from_ok_;   // ClassifyFrom's input_ok_
   std::string input_;
   std::vector<uint16_t> prepared_;
   std::vector<Segment> segments_;  // empty until a link type is prepared

@@ -68,8 +68,7 @@ bool PrimitiveKeys(const Primitive& p, std::vector<IndexKey>* out) {
       return true;
     case Test::kPort:
       if (uint32_t{p.high} - p.value + 1 > kMaxRangeKeys) return false;
-      for (uint32_t port = p.value; port <= p.high; ++port)
-        out->push_back({KeyKind::kPort, p.depth, 0, {0, port}});
+      for (uint32_t port = p.value; port <= p.high; ++port) out->push_back({KeyKind::kPort, p.depth, 0, {0, port}});
       return true;
     default:
       return false;
@@ -102,9 +101,7 @@ bool Keys(const FilterExpr& e, uint16_t node, std::vector<IndexKey>* out) {
 uint32_t Mask4(uint8_t len) { return len == 0 ? 0 : ~uint32_t{0} << (32 - len); }
 
 Key128 Mask6(uint8_t len) {
-  auto part = [](int bits) {
-    return bits <= 0 ? 0 : bits >= 64 ? ~uint64_t{0} : ~uint64_t{0} << (64 - bits);
-  };
+  auto part = [](int bits) { return bits <= 0 ? 0 : bits >= 64 ? ~uint64_t{0} : ~uint64_t{0} << (64 - bits); };
   return {part(len), part(len - 64)};
 }
 
@@ -115,8 +112,7 @@ Key128 And(const Key128& a, const Key128& m) { return {a.hi & m.hi, a.lo & m.lo}
 void IntervalIndex::Build(std::vector<std::pair<std::pair<int64_t, int64_t>, uint32_t>> windows) {
   std::sort(windows.begin(), windows.end());
   lo_.clear(), hi_.clear(), rule_.clear();
-  for (const auto& [w, rule] : windows)
-    lo_.push_back(w.first), hi_.push_back(w.second), rule_.push_back(rule);
+  for (const auto& [w, rule] : windows) lo_.push_back(w.first), hi_.push_back(w.second), rule_.push_back(rule);
   max_hi_.assign(lo_.size(), 0);
   auto fill = [&](auto& self, size_t b, size_t e) -> int64_t {
     if (b >= e) return std::numeric_limits<int64_t>::min();
@@ -175,9 +171,12 @@ void RuleIndex::Build(const std::vector<IndexedRule>& rules) {
            it->first.len == group.len;
          ++it) {
       uint32_t value = store(it->second);
-      if (group.kind == KeyKind::kV6) items128.push_back({it->first.value, value});
-      else if (group.kind == KeyKind::kMac) items64.push_back({it->first.value.lo, value});
-      else items32.push_back({static_cast<uint32_t>(it->first.value.lo), value});
+      if (group.kind == KeyKind::kV6)
+        items128.push_back({it->first.value, value});
+      else if (group.kind == KeyKind::kMac)
+        items64.push_back({it->first.value.lo, value});
+      else
+        items32.push_back({static_cast<uint32_t>(it->first.value.lo), value});
     }
     Layer& layer = layers_[group.depth];
     if (group.kind != KeyKind::kMac) depths_ = std::max(depths_, group.depth + 1);
@@ -248,8 +247,8 @@ void RuleIndex::Gather(const PacketHeaders& h, int64_t ts) {
 }
 
 size_t RuleIndex::bytes() const {
-  size_t n = pool_.capacity() * sizeof(uint32_t) + runs_.capacity() * sizeof(RuleRun) + macs_.bytes() +
-             times_.size() * 36;
+  size_t n =
+      pool_.capacity() * sizeof(uint32_t) + runs_.capacity() * sizeof(RuleRun) + macs_.bytes() + times_.size() * 36;
   for (const Layer& l : layers_) {
     n += l.ports.bytes();
     for (const Prefix4& p : l.v4) n += p.map.bytes();

@@ -28,8 +28,7 @@ int LinearAnswer(const std::vector<std::unique_ptr<BpfFilter>>& bpf, const std::
                  uint16_t lt, int64_t ts, const std::vector<uint8_t>& p) {
   uint32_t n = static_cast<uint32_t>(p.size());
   for (size_t i = 0; i < bpf.size(); ++i)
-    if (windows[i].Contains(ts) && (!bpf[i] || bpf[i]->Matches(lt, p.data(), n, n)))
-      return static_cast<int>(i);
+    if (windows[i].Contains(ts) && (!bpf[i] || bpf[i]->Matches(lt, p.data(), n, n))) return static_cast<int>(i);
   return -1;
 }
 
@@ -75,8 +74,7 @@ TEST(RuleSetTest, FirstMatchEqualsLinearBpf) {
       std::vector<uint8_t> p = g.Packet(lt);
       int64_t ts = kT0 + g.Int(1600) * 1'000'000LL;
       int want = LinearAnswer(bpf, windows, lt, ts, p);
-      Verdict v =
-          set.Classify(lt, ts, p.data(), static_cast<uint32_t>(p.size()), static_cast<uint32_t>(p.size()));
+      Verdict v = set.Classify(lt, ts, p.data(), static_cast<uint32_t>(p.size()), static_cast<uint32_t>(p.size()));
       int got = v.rule ? std::stoi(v.rule->id.substr(1)) : -1;
       ASSERT_EQ(got, want) << "round " << round << " link type " << lt << " packet " << i << " rule "
                            << (want >= 0 ? set.rule(want).filter : "-");

@@ -13,8 +13,7 @@
 
 namespace pcapml::testing_packets {
 
-inline const std::vector<std::string> kIpv4 = {"10.0.0.1", "10.0.0.2", "10.0.1.5", "192.168.1.1",
-                                               "172.16.5.4"};
+inline const std::vector<std::string> kIpv4 = {"10.0.0.1", "10.0.0.2", "10.0.1.5", "192.168.1.1", "172.16.5.4"};
 inline const std::vector<std::string> kIpv4Nets = {"10.0.0.0/8",     "10.0.0.0/24", "10.0.1.0/24",
                                                    "192.168.0.0/16", "0.0.0.0/0",   "10.0.0.2/32"};
 inline const std::vector<std::string> kIpv6 = {"2001:db8::1", "2001:db8::2", "2001:db8:1::5", "fe80::1"};

@@ -24,14 +24,12 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 
 class RuleReader {
  public:
-  RuleReader(const std::string& path, const toml::table& t, std::string* err)
-      : path_(path), t_(t), err_(err) {}
+  RuleReader(const std::string& path, const toml::table& t, std::string* err) : path_(path), t_(t), err_(err) {}
 
   bool Read(RuleSpec* spec) {
     spec->source = path_ + ":" + Line(t_);
     if (const toml::node* id = t_.get("id")) {
-      if (!id->is_string() || id->as_string()->get().empty())
-        return Fail(*id, "id must be a non-empty string");
+      if (!id->is_string() || id->as_string()->get().empty()) return Fail(*id, "id must be a non-empty string");
       spec->id = id_ = id->as_string()->get();
     } else {
       return Fail(t_, "rule without id");
@@ -106,8 +104,7 @@ class RuleReader {
       text = std::to_string(v.as_integer()->get());
     } else if (v.is_floating_point()) {
       char buf[64];
-      auto [end, ec] =
-          std::to_chars(buf, buf + sizeof buf, v.as_floating_point()->get(), std::chars_format::fixed);
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_floating_point()->get(), std::chars_format::fixed);
       text.assign(buf, ec == std::errc() ? end : buf);
     } else if (v.is_string()) {
       text = v.as_string()->get();
@@ -177,8 +174,8 @@ std::string RuleAround(std::string_view text, size_t line) {
 
 }  // namespace
 
-bool ParseTomlRules(const std::string& path, std::string_view text, const std::string& sensor_id,
-                    RuleSet* rules, std::string* err) {
+bool ParseTomlRules(const std::string& path, std::string_view text, const std::string& sensor_id, RuleSet* rules,
+                    std::string* err) {
   toml::table doc;
   try {
     doc = toml::parse(WithLfLineEnds(text), path);  // TOML itself takes no lone CR
@@ -204,8 +201,9 @@ bool ParseTomlRules(const std::string& path, std::string_view text, const std::s
     if (!reader.Read(&spec)) return false;
     if (const Rule* first = rules->Find(spec.id)) {
       bool here = first->source.rfind(path + ":", 0) == 0;
-      return reader.Fail(SettingNode(*t, "id"), "duplicate id (first defined at " +
-                                 (here ? "line " + first->source.substr(path.size() + 1) : first->source) + ")");
+      return reader.Fail(SettingNode(*t, "id"),
+                         "duplicate id (first defined at " +
+                             (here ? "line " + first->source.substr(path.size() + 1) : first->source) + ")");
     }
     Rule rule;
     std::string why, field;

@@ -27,7 +27,7 @@
 
 namespace pcapml {
 
-bool ParseTomlRules(const std::string& path, std::string_view text, const std::string& sensor_id,
-                    RuleSet* rules, std::string* err);
+bool ParseTomlRules(const std::string& path, std::string_view text, const std::string& sensor_id, RuleSet* rules,
+                    std::string* err);
 
 }  // namespace pcapml

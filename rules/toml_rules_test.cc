@@ -51,8 +51,7 @@ window = "60s"
   EXPECT_EQ(web.idle_timeout_ns, 30'000'000'000);
   EXPECT_EQ(web.key, "sensor7/web-2024");
   EXPECT_EQ(web.sample_id, SampleId("sensor7/web-2024"));
-  EXPECT_EQ(web.comment,
-            std::to_string(SampleId("sensor7/web-2024")) + ",browsing,browser=firefox,ok=true,run=3");
+  EXPECT_EQ(web.comment, std::to_string(SampleId("sensor7/web-2024")) + ",browsing,browser=firefox,ok=true,run=3");
   const Rule& dns = set.rule(1);
   EXPECT_EQ(dns.key, "sensor7/dns");
   EXPECT_EQ(dns.window.first_ns, 1714550400'250000000);

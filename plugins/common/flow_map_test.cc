@@ -44,9 +44,8 @@ TEST(FlowMapTest, ExpireIdleRemovesOnlyTheSilent) {
 TEST(NameTableTest, ExactBeatsWildcardAndLongerWildcardsWin) {
   NameTable t;
   std::string err;
-  ASSERT_TRUE(t.Build({{"*", "other"}, {"*.example.com", "example"}, {"*.cdn.example.com", "cdn"},
-                       {"WWW.example.com", "www"}},
-                      &err))
+  ASSERT_TRUE(t.Build(
+      {{"*", "other"}, {"*.example.com", "example"}, {"*.cdn.example.com", "cdn"}, {"WWW.example.com", "www"}}, &err))
       << err;
   EXPECT_EQ(*t.Find("www.example.com"), "www");
   EXPECT_EQ(*t.Find("a.cdn.example.com"), "cdn");

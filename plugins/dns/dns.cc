@@ -16,7 +16,8 @@ bool ReadSettings(const plugin::Config& config, Settings* s, std::string* err) {
   std::string lookups = config.String("lookups");
   if (lookups != "label" && lookups != "pass") return *err = "lookups must be \"label\" or \"pass\"", false;
   s->label_lookups = lookups == "label";
-  if (s->max_ttl_ns <= 0 || s->min_ttl_ns > s->max_ttl_ns) return *err = "need 0 <= min_ttl <= max_ttl, max_ttl > 0", false;
+  if (s->max_ttl_ns <= 0 || s->min_ttl_ns > s->max_ttl_ns)
+    return *err = "need 0 <= min_ttl <= max_ttl, max_ttl > 0", false;
   if (s->idle_timeout_ns <= 0) return *err = "idle_timeout must be positive", false;
   for (size_t n : {s->max_addresses, s->max_connections})
     if (n < 1 || n > (1u << 24)) return *err = "max_addresses and max_connections must be 1..16777216", false;

@@ -23,8 +23,8 @@ namespace pcapml::dns {
 
 struct Settings : plugin_common::NamingSettings {
   Settings() { name_field = "dns"; }
-  int64_t min_ttl_ns = 0;                      // TTLs below are raised to this
-  int64_t max_ttl_ns = 86'400'000'000'000;     // and above lowered to this
+  int64_t min_ttl_ns = 0;                   // TTLs below are raised to this
+  int64_t max_ttl_ns = 86'400'000'000'000;  // and above lowered to this
   int64_t idle_timeout_ns = 300'000'000'000;
   size_t max_addresses = 65536, max_connections = 65536;
   bool label_lookups = true;  // lookups = "label"

@@ -77,7 +77,7 @@ DnsStatus ParseDnsResponse(const uint8_t* msg, size_t size, DnsAnswer* out) {
   if (!response || opcode != 0 || rcode != 0 || questions == 0) return DnsStatus::kIgnored;
   size_t pos = 12;
   if (!ReadName(msg, size, &pos, out->name_buf, &out->name_size) || size - pos < 4) return DnsStatus::kMalformed;
-  pos += 4;  // type, class
+  pos += 4;                                   // type, class
   for (uint32_t i = 1; i < questions; ++i) {  // further questions (unusual): skipped
     if (!ReadName(msg, size, &pos, nullptr, nullptr) || size - pos < 4) return DnsStatus::kMalformed;
     pos += 4;

@@ -42,8 +42,7 @@ TEST_F(DnsMessageTest, AddressesOfTheQuestionWithTheirTtls) {
 }
 
 TEST_F(DnsMessageTest, CnameChainsAnswerTheQuestion) {
-  ASSERT_EQ(Parse(Response("www.example.net", {{"", 300, "edge.cdn.example"}, {"192.0.2.7", 30}})),
-            DnsStatus::kAnswer);
+  ASSERT_EQ(Parse(Response("www.example.net", {{"", 300, "edge.cdn.example"}, {"192.0.2.7", 30}})), DnsStatus::kAnswer);
   EXPECT_EQ(answer_.name(), "www.example.net");
   ASSERT_EQ(answer_.address_count, 1u);
   EXPECT_EQ(Address(0), "192.0.2.7");
@@ -65,7 +64,7 @@ TEST_F(DnsMessageTest, EveryTruncationIsMalformed) {
 TEST_F(DnsMessageTest, CompressionLoopsAndForwardPointersAreMalformed) {
   Bytes b = Response("a.example", {{"192.0.2.1"}});
   Bytes self = b;
-  size_t answer = 12 + 11 + 4;  // header, question name, type and class
+  size_t answer = 12 + 11 + 4;                                           // header, question name, type and class
   self[answer] = 0xc0, self[answer + 1] = static_cast<uint8_t>(answer);  // points at itself
   EXPECT_EQ(Parse(self), DnsStatus::kMalformed);
   Bytes forward = b;

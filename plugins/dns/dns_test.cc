@@ -158,7 +158,7 @@ TEST_F(DnsTcpTest, TwoAnswersInOneSegmentAndClosingBeforeAnAnswer) {
   ASSERT_EQ(Send(false, 0x18, both), Result::kLabel);
   EXPECT_EQ(label_.label, "a.example");  // the first answer names the lookup
   EXPECT_EQ(Process(Tcp("192.0.2.2"), now_ + 1000), Result::kLabel);
-  EXPECT_EQ(label_.label, "b.example");  // the second was learned too
+  EXPECT_EQ(label_.label, "b.example");   // the second was learned too
   client_seq_ = 500, server_seq_ = 9000;  // the 4-tuple again: a new connection
   EXPECT_EQ(Send(true, 0x02), Result::kHold);
   EXPECT_EQ(Send(false, 0x14), Result::kNoOpinion);  // refused: given up

@@ -32,8 +32,12 @@ std::unique_ptr<plugin::Instance> Create(const plugin::Config& config, std::stri
 }
 
 const plugin::PluginInfo kInfo = {
-    plugin::kApiVersion, "dns", "labels traffic to and from addresses by the DNS name that resolved to them",
-    kConfig, sizeof kConfig / sizeof kConfig[0], Create,
+    plugin::kApiVersion,
+    "dns",
+    "labels traffic to and from addresses by the DNS name that resolved to them",
+    kConfig,
+    sizeof kConfig / sizeof kConfig[0],
+    Create,
 };
 
 }  // namespace

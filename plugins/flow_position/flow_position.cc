@@ -21,7 +21,8 @@ Result FlowPosition::Process(const plugin::Packet& p, plugin::Label* label) {
   bool src_is_low;
   plugin_common::Key key = plugin_common::ConnectionKey(p, &src_is_low);
   Flow* f = flows_.Find(key, p.ts_ns);
-  if (f && plugin_common::ElapsedNs(p.ts_ns, f->last_ns) > s_.idle_timeout_ns) f->Reset();  // ended before Tick removed it
+  if (f && plugin_common::ElapsedNs(p.ts_ns, f->last_ns) > s_.idle_timeout_ns)
+    f->Reset();  // ended before Tick removed it
   if (!f) f = &flows_.Insert(key, p.ts_ns);
   if (f->packets == 0) {
     f->first_from_low = src_is_low;

@@ -21,8 +21,12 @@ std::unique_ptr<plugin::Instance> Create(const plugin::Config& config, std::stri
 }
 
 const plugin::PluginInfo kInfo = {
-    plugin::kApiVersion, "flow_position", "labels each packet with its position in its flow (pkt, dir)",
-    kConfig, sizeof kConfig / sizeof kConfig[0], Create,
+    plugin::kApiVersion,
+    "flow_position",
+    "labels each packet with its position in its flow (pkt, dir)",
+    kConfig,
+    sizeof kConfig / sizeof kConfig[0],
+    Create,
 };
 
 }  // namespace

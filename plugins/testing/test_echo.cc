@@ -50,8 +50,8 @@ std::unique_ptr<pcapml::plugin::Instance> Create(const pcapml::plugin::Config& c
 }
 
 const pcapml::plugin::PluginInfo kInfo = {
-    pcapml::plugin::kApiVersion, "test_echo", "labels every IP packet with one label (tests only)",
-    kConfig, sizeof kConfig / sizeof kConfig[0], Create,
+    pcapml::plugin::kApiVersion,        "test_echo", "labels every IP packet with one label (tests only)", kConfig,
+    sizeof kConfig / sizeof kConfig[0], Create,
 };
 
 }  // namespace

@@ -70,8 +70,8 @@ struct TestPacket {
 
 inline TestPacket Decoded(const Segment& s, int64_t ts_ns) {
   TestPacket t{Frame(s), {}};
-  DecodePacket(1, ts_ns, t.frame.data(), static_cast<uint32_t>(t.frame.size()),
-               static_cast<uint32_t>(t.frame.size()), &t.view);
+  DecodePacket(1, ts_ns, t.frame.data(), static_cast<uint32_t>(t.frame.size()), static_cast<uint32_t>(t.frame.size()),
+               &t.view);
   return t;
 }
 

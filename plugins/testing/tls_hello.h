@@ -42,7 +42,7 @@ inline Bytes HelloMessage(const std::string& name, size_t padding = 0) {
   body.resize(body.size() + 32, 0x11);  // legacy session id
   Put(&body, 4, 2);
   Put(&body, 0x1301, 2), Put(&body, 0x1302, 2);
-  Put(&body, 1, 1), Put(&body, 0, 1);  // compression: null
+  Put(&body, 1, 1), Put(&body, 0, 1);     // compression: null
   Bytes exts = Extension(43, {2, 3, 4});  // supported_versions
   if (!name.empty()) Append(&exts, ServerNameExtension(name));
   if (padding) Append(&exts, Extension(21, Bytes(padding, 0)));

@@ -57,8 +57,8 @@ HelloStatus ServerName(Reader ext, std::string_view* name) {
 HelloStatus Body(Reader r, std::string_view* name) {
   uint32_t sid, suites, comp, ext_len;
   Reader exts(nullptr, 0);
-  if (!r.Skip(2 + 32) || !r.U8(&sid) || sid > 32 || !r.Skip(sid) || !r.U16(&suites) || suites < 2 ||
-      suites % 2 || !r.Skip(suites) || !r.U8(&comp) || comp < 1 || !r.Skip(comp))
+  if (!r.Skip(2 + 32) || !r.U8(&sid) || sid > 32 || !r.Skip(sid) || !r.U16(&suites) || suites < 2 || suites % 2 ||
+      !r.Skip(suites) || !r.U8(&comp) || comp < 1 || !r.Skip(comp))
     return HelloStatus::kMalformed;
   if (!r.left()) return HelloStatus::kNoName;  // no extensions at all
   if (!r.U16(&ext_len) || !r.Sub(ext_len, &exts) || r.left()) return HelloStatus::kMalformed;

@@ -28,8 +28,12 @@ std::unique_ptr<plugin::Instance> Create(const plugin::Config& config, std::stri
 }
 
 const plugin::PluginInfo kInfo = {
-    plugin::kApiVersion, "tls_sni", "labels TCP connections by the server name of their TLS ClientHello",
-    kConfig, sizeof kConfig / sizeof kConfig[0], Create,
+    plugin::kApiVersion,
+    "tls_sni",
+    "labels TCP connections by the server name of their TLS ClientHello",
+    kConfig,
+    sizeof kConfig / sizeof kConfig[0],
+    Create,
 };
 
 }  // namespace

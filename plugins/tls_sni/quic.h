@@ -53,10 +53,10 @@ class QuicCipher {
 
   // The 5 bytes of header-protection mask for a 16-byte sample.
   bool Mask(const uint8_t hp[16], const uint8_t* sample, uint8_t mask[5]);
-  // Removes the protection of the Initial packet h at `packet`: its
+  // Removes the protection of the Initial packet h at `d` (with keys k): its
   // frames are written to out (at least h.size bytes); false if the packet
   // is too short or fails authentication.
-  bool Open(const InitialKeys& keys, const uint8_t* packet, const LongHeader& h, uint8_t* out, size_t* frames_len);
+  bool Open(const InitialKeys& k, const uint8_t* d, const LongHeader& h, uint8_t* out, size_t* frames_len);
   // The other way, for tests and fuzzing: protects an Initial whose header
   // (packet number included, pn_len bytes at its end, the first byte's low
   // bits saying so, the Length field counting pn_len + frames + 16) is

@@ -11,8 +11,10 @@ bool ReadSettings(const plugin::Config& config, Settings* s, std::string* err) {
   s->max_connections = static_cast<size_t>(config.Integer("max_connections"));
   s->max_hello_bytes = static_cast<size_t>(config.Integer("max_hello_bytes"));
   if (s->idle_timeout_ns <= 0) return *err = "idle_timeout must be positive", false;
-  if (s->max_connections < 1 || s->max_connections > (1u << 24)) return *err = "max_connections must be 1..16777216", false;
-  if (s->max_hello_bytes < 512 || s->max_hello_bytes > kMaxHello) return *err = "max_hello_bytes must be 512..65536", false;
+  if (s->max_connections < 1 || s->max_connections > (1u << 24))
+    return *err = "max_connections must be 1..16777216", false;
+  if (s->max_hello_bytes < 512 || s->max_hello_bytes > kMaxHello)
+    return *err = "max_hello_bytes must be 512..65536", false;
   return true;
 }
 

@@ -150,9 +150,12 @@ class QuicSniTest : public TlsSniTest {
     testing_tls::Bytes body = frames;
     body.resize(std::max<size_t>(body.size(), 1162), 0);  // PADDING to a 1200-byte datagram
     size_t length = 1 + body.size() + 16;
-    testing_tls::Bytes h = {static_cast<uint8_t>(version == kQuicV2 ? 0xd0 : 0xc0), static_cast<uint8_t>(version >> 24),
-                            static_cast<uint8_t>(version >> 16), static_cast<uint8_t>(version >> 8),
-                            static_cast<uint8_t>(version), 8};
+    testing_tls::Bytes h = {static_cast<uint8_t>(version == kQuicV2 ? 0xd0 : 0xc0),
+                            static_cast<uint8_t>(version >> 24),
+                            static_cast<uint8_t>(version >> 16),
+                            static_cast<uint8_t>(version >> 8),
+                            static_cast<uint8_t>(version),
+                            8};
     h.insert(h.end(), dcid_.begin(), dcid_.end());
     h.insert(h.end(), {0, 0, static_cast<uint8_t>(0x40 | length >> 8), static_cast<uint8_t>(length), pn});
     InitialKeys k;
@@ -217,7 +220,7 @@ TEST_F(QuicSniTest, UndecryptableAndOtherUdpTraffic) {
   bad[600] ^= 1;
   EXPECT_EQ(Datagram(true, bad), Result::kError);
   EXPECT_EQ(Datagram(true, Initial(Crypto(hello, 0, hello.size()), 1)), Result::kNoOpinion);  // given up
-  EXPECT_EQ(Datagram(true, {1, 2, 3, 4}, 50001), Result::kNoOpinion);  // not QUIC: no state kept
+  EXPECT_EQ(Datagram(true, {1, 2, 3, 4}, 50001), Result::kNoOpinion);                         // not QUIC: no state kept
   EXPECT_EQ(Datagram(true, {0x40, 1, 2, 3}, 50002), Result::kNoOpinion);  // a short header: seen from its middle
   EXPECT_EQ(sni_->quic_connections(), 1u);
   testing_tls::Bytes no_name = testing_tls::HelloMessage("", 0);

@@ -20,7 +20,10 @@ class Batches {
   Batches(py::object path, std::string fs_path, bool grouped, py::object sids, py::object code_of, uint64_t limit,
           size_t samples, size_t packets, size_t nbytes)
       : source_(std::move(path), std::move(fs_path), grouped, std::move(sids), std::move(code_of)),
-        limit_(limit), samples_(samples), packets_(packets), nbytes_(nbytes) {}
+        limit_(limit),
+        samples_(samples),
+        packets_(packets),
+        nbytes_(nbytes) {}
 
   py::dict Next();
 

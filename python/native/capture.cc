@@ -209,9 +209,8 @@ bool Capture::IndexAll(std::vector<SampleRuns>* samples) {
     uint32_t id = kNoComment;
     if (DigitsId(p.comment.substr(0, p.comment.find(',')), &sid) && (known = sample_of.Find(sid))) {
       const SampleRuns& s = (*samples)[*known];
-      bool same = s.last_size <= SampleRuns::kShort
-                      ? std::string_view(s.last_raw, s.last_size) == p.comment
-                      : *comments_[runs_[s.last].comment].raw == p.comment;
+      bool same = s.last_size <= SampleRuns::kShort ? std::string_view(s.last_raw, s.last_size) == p.comment
+                                                    : *comments_[runs_[s.last].comment].raw == p.comment;
       if (same) id = runs_[s.last].comment;
     }
     if (id == kNoComment) {
@@ -226,8 +225,8 @@ bool Capture::IndexAll(std::vector<SampleRuns>* samples) {
         known = sample_of.Find(c.sid);
       }
       SampleRuns& s = (*samples)[*known];
-      s.last_size = p.comment.size() <= SampleRuns::kShort ? static_cast<uint8_t>(p.comment.size())
-                                                            : SampleRuns::kShort + 1;
+      s.last_size =
+          p.comment.size() <= SampleRuns::kShort ? static_cast<uint8_t>(p.comment.size()) : SampleRuns::kShort + 1;
       if (s.last_size <= SampleRuns::kShort) memcpy(s.last_raw, p.comment.data(), s.last_size);
     }
     if (!Append(&(*samples)[*known], {p.offset, idx, 1, id, p.interface, p.length, kNoRun})) return false;
@@ -287,7 +286,7 @@ bool Capture::NextGrouped(std::shared_ptr<SampleRuns>* out) {
     bool end;
     if (!NextPacket(&packet, &end)) return false;
     if (end) break;
-    if (!comments_[packet.comment].labeled) continue;  // unlabeled packets belong to no sample, but count in idx
+    if (!comments_[packet.comment].labeled) continue;    // unlabeled packets belong to no sample, but count in idx
     const uint64_t sid = comments_[packet.comment].sid;  // a copy: reading on may move comments_
     if (s->packets == 0) {
       s->sid = sid;

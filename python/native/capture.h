@@ -53,8 +53,8 @@ struct SampleRuns {
 struct Comment {
   bool labeled = false;
   uint64_t sid = 0;
-  PyObject* sid_obj = nullptr;   // int (owned)
-  PyObject* metadata = nullptr;  // str (owned): everything after the sampleID
+  PyObject* sid_obj = nullptr;       // int (owned)
+  PyObject* metadata = nullptr;      // str (owned): everything after the sampleID
   const std::string* raw = nullptr;  // its bytes: the key of Capture::comment_ids_, which does not move
 };
 
@@ -156,6 +156,5 @@ class Capture {
   std::string deferred_error_;  // a grouped file's sample seen again, said at the next call
   uint64_t deferred_offset_ = 0;
 };
-
 
 }  // namespace pcapml::native

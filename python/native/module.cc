@@ -64,8 +64,9 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("sid", [](const Packets& p) { return p.sample().sid; })
       .def_property_readonly(
           "label",
-          [](const Packets& p) { return py::reinterpret_borrow<py::object>(
-                                     p.capture().comment(p.sample().first_comment).metadata); })
+          [](const Packets& p) {
+            return py::reinterpret_borrow<py::object>(p.capture().comment(p.sample().first_comment).metadata);
+          })
       .def_property_readonly("link_type", [](const Packets& p) { return p.LinkTypeOf(0); })
       .def("link_type_of", [](const Packets& p, int64_t i) { return p.LinkTypeOf(Index(p, i)); })
       .def("link_type_changes",

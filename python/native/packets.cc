@@ -118,8 +118,7 @@ int Packets::LinkTypeOf(uint64_t i) const {
 namespace {
 
 struct Iterator {
-  PyObject_HEAD
-  PyObject* owner;
+  PyObject_HEAD PyObject* owner;
   Packets* packets;
   Packets::Cursor c;
 };
@@ -160,8 +159,7 @@ PyType_Slot iterator_slots[] = {
     {0, nullptr},
 };
 
-PyType_Spec iterator_spec = {"pcapml._native.PacketIterator", sizeof(Iterator), 0, Py_TPFLAGS_DEFAULT,
-                             iterator_slots};
+PyType_Spec iterator_spec = {"pcapml._native.PacketIterator", sizeof(Iterator), 0, Py_TPFLAGS_DEFAULT, iterator_slots};
 
 }  // namespace
 

@@ -4,9 +4,9 @@ namespace py = pybind11;
 
 namespace pcapml::native {
 
-SampleSource::SampleSource(py::object path, std::string fs_path, bool grouped, py::object sids,
-                           py::object code_of)
-    : capture_(std::make_shared<Capture>(path.ptr(), std::move(fs_path))), grouped_(grouped),
+SampleSource::SampleSource(py::object path, std::string fs_path, bool grouped, py::object sids, py::object code_of)
+    : capture_(std::make_shared<Capture>(path.ptr(), std::move(fs_path))),
+      grouped_(grouped),
       code_of_(std::move(code_of)) {
   if (!sids.is_none()) {
     all_sids_ = false;
