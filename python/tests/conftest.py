@@ -15,15 +15,8 @@ import pcapml.native  # noqa: E402  (after the path and environment above)
 
 
 def conformance_corpus():
-    """The public pcapng conformance corpus: PCAPNG_CONFORMANCE, else the repository's
-    tests/data, else PCAPML_TESTDATA (which CTest sets), else ../shared/testdata."""
-    if os.environ.get("PCAPNG_CONFORMANCE"):
-        return os.environ["PCAPNG_CONFORMANCE"]
-    for data in (os.path.join(REPO, "tests", "data"), os.environ.get("PCAPML_TESTDATA"),
-                 os.path.join(REPO, "..", "shared", "testdata")):
-        if data and os.path.isdir(os.path.join(data, "pcapng-conformance")):
-            return os.path.join(data, "pcapng-conformance")
-    return os.path.join(REPO, "tests", "data", "pcapng-conformance")
+    """The public pcapng conformance corpus: PCAPNG_CONFORMANCE, else the repository's tests/data."""
+    return os.environ.get("PCAPNG_CONFORMANCE") or os.path.join(REPO, "tests", "data", "pcapng-conformance")
 
 
 def require_native():
