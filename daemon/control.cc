@@ -9,6 +9,7 @@
 
 #include "base/text_file.h"
 #include "base/units.h"
+#include "daemon/open_connections.h"
 
 namespace asio = boost::asio;
 using asio::local::stream_protocol;
@@ -39,8 +40,7 @@ struct ControlServer::Shared {
   explicit Shared(Handler h) : handler(std::move(h)) {}
   class Session;
   Handler handler;
-  size_t open = 0;              // connections not yet closed
-  std::list<Session*> waiting;  // connections waiting for a request, longest first
+  OpenConnections<Session> connections;
 };
 
 // One client connection: reads lines, answers each, under the deadlines of
@@ -49,20 +49,21 @@ struct ControlServer::Shared {
 class ControlServer::Shared::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(stream_protocol::socket socket, std::shared_ptr<Shared> shared)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), buf_(kMaxBuffer), shared_(std::move(shared)) {
-    ++shared_->open;
-  }
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        buf_(kMaxBuffer),
+        shared_(std::move(shared)),
+        entry_(&shared_->connections) {}
   ~Session() { Close(""); }
 
   void Read() {
-    waiting_ = shared_->waiting.insert(shared_->waiting.end(), this);
-    is_waiting_ = true;
+    entry_.StartWaiting(this);
     Arm(ControlServer::kRequestTimeout,
         "error no complete request within " + std::to_string(ControlServer::kRequestTimeout.count()) + " s: closing");
     auto self = shared_from_this();
     asio::async_read_until(socket_, buf_, LineEnd, [self](boost::system::error_code ec, size_t n) {
       if (self->closed_) return;
-      self->StopWaiting();
+      self->entry_.StopWaiting();
       if (ec) return self->Close("");  // closed, possibly mid-message: nothing to answer
       if (asio::buffers_begin(self->buf_.data())[static_cast<ptrdiff_t>(n) - 1] != '\n')
         return self->Close("error request longer than " + std::to_string(kMaxRequest) + " bytes");
@@ -79,8 +80,7 @@ class ControlServer::Shared::Session : public std::enable_shared_from_this<Sessi
   void Close(const std::string& why) {
     if (closed_) return;
     closed_ = true;
-    --shared_->open;
-    StopWaiting();
+    entry_.Leave();
     boost::system::error_code ignored;
     timer_.cancel(ignored);
     if (!why.empty()) {
@@ -125,19 +125,13 @@ class ControlServer::Shared::Session : public std::enable_shared_from_this<Sessi
     });
   }
 
-  void StopWaiting() {
-    if (!is_waiting_) return;
-    shared_->waiting.erase(waiting_);
-    is_waiting_ = false;
-  }
-
   stream_protocol::socket socket_;
   asio::steady_timer timer_;
   asio::streambuf buf_;
   std::string out_;
   std::shared_ptr<Shared> shared_;
-  std::list<Session*>::iterator waiting_;  // in shared_->waiting when is_waiting_
-  bool is_waiting_ = false, closed_ = false;
+  OpenConnections<Session>::Entry entry_;  // after shared_, which holds its set
+  bool closed_ = false;
 };
 
 namespace {
@@ -235,11 +229,12 @@ bool ControlServer::Start(const std::string& path, std::string* err) {
 void ControlServer::Accept() {
   acceptor_->async_accept([this](boost::system::error_code ec, stream_protocol::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec && shared_->open >= kMaxSessions && !shared_->waiting.empty()) {
-      shared_->waiting.front()->Close("error closed: " + std::to_string(kMaxSessions) +
-                                      " control connections are open and this one waited longest for a request");
+    if (Shared::Session* longest = shared_->connections.LongestWaiting();
+        !ec && shared_->connections.open() >= kMaxSessions && longest) {
+      longest->Close("error closed: " + std::to_string(kMaxSessions) +
+                     " control connections are open and this one waited longest for a request");
     }
-    if (!ec && shared_->open >= kMaxSessions) {
+    if (!ec && shared_->connections.open() >= kMaxSessions) {
       // Every connection is reading its answer. Refused with one line: a
       // blocking write of a few bytes into a fresh socket's buffer.
       boost::system::error_code ignored;

@@ -1,10 +1,11 @@
 #include "daemon/http_endpoint.h"
 
-#include <list>
 #include <thread>
 #include <utility>  // before asio: Boost 1.74 needs std::exchange under C++20
 
 #include <boost/asio.hpp>
+
+#include "daemon/open_connections.h"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -60,11 +61,10 @@ struct HttpEndpoint::Impl {
   // while the io_context is destroyed.
   struct Shared {
     Body body;
-    size_t open = 0;                 // connections not yet closed
-    std::list<Connection*> waiting;  // connections waiting for their request, longest first
+    OpenConnections<Connection> connections;
   };
 
-  explicit Impl(Body body) : shared(std::make_shared<Shared>(Shared{std::move(body), 0, {}})) {}
+  explicit Impl(Body body) : shared(std::make_shared<Shared>(Shared{std::move(body), {}})) {}
   void Accept();
 
   std::shared_ptr<Shared> shared;
@@ -79,19 +79,20 @@ struct HttpEndpoint::Impl {
 class HttpEndpoint::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, std::shared_ptr<Shared> shared)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), buf_(kMaxRequest), shared_(std::move(shared)) {
-    ++shared_->open;
-  }
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        buf_(kMaxRequest),
+        shared_(std::move(shared)),
+        entry_(&shared_->connections) {}
   ~Connection() { Close(); }
 
   void Start() {
-    waiting_ = shared_->waiting.insert(shared_->waiting.end(), this);
-    is_waiting_ = true;
+    entry_.StartWaiting(this);
     Deadline(kRequestTimeout);
     auto self = shared_from_this();
     asio::async_read_until(socket_, buf_, HeadEnd, [self](boost::system::error_code ec, size_t n) {
       if (self->closed_) return;
-      self->StopWaiting();
+      self->entry_.StopWaiting();
       if (ec == asio::error::not_found)
         return self->Send(Response("431 Request Header Fields Too Large", "", "request head too long\n", false));
       if (ec) return self->Close();
@@ -103,8 +104,7 @@ class HttpEndpoint::Impl::Connection : public std::enable_shared_from_this<Conne
   void Close() {
     if (closed_) return;
     closed_ = true;
-    --shared_->open;
-    StopWaiting();
+    entry_.Leave();
     boost::system::error_code ignored;
     timer_.cancel(ignored);
     socket_.close(ignored);
@@ -146,19 +146,13 @@ class HttpEndpoint::Impl::Connection : public std::enable_shared_from_this<Conne
     });
   }
 
-  void StopWaiting() {
-    if (!is_waiting_) return;
-    shared_->waiting.erase(waiting_);
-    is_waiting_ = false;
-  }
-
   tcp::socket socket_;
   asio::steady_timer timer_;
   asio::streambuf buf_;
   std::string out_;
   std::shared_ptr<Shared> shared_;
-  std::list<Connection*>::iterator waiting_;  // in shared_->waiting when is_waiting_
-  bool is_waiting_ = false, closed_ = false;
+  OpenConnections<Connection>::Entry entry_;  // after shared_, which holds its set
+  bool closed_ = false;
 };
 
 void HttpEndpoint::Impl::Accept() {
@@ -166,7 +160,7 @@ void HttpEndpoint::Impl::Accept() {
     if (ec == asio::error::operation_aborted) return;
     if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
       // Out of descriptors: free one and try again shortly, not in a busy loop.
-      if (!shared->waiting.empty()) shared->waiting.front()->Close();
+      if (Connection* longest = shared->connections.LongestWaiting()) longest->Close();
       retry.expires_after(std::chrono::milliseconds(50));
       retry.async_wait([this](boost::system::error_code e) {
         if (!e) Accept();
@@ -174,8 +168,9 @@ void HttpEndpoint::Impl::Accept() {
       return;
     }
     if (!ec) {
-      if (shared->open >= kMaxConnections && !shared->waiting.empty()) shared->waiting.front()->Close();
-      if (shared->open < kMaxConnections) {
+      Connection* longest = shared->connections.LongestWaiting();
+      if (shared->connections.open() >= kMaxConnections && longest) longest->Close();
+      if (shared->connections.open() < kMaxConnections) {
         std::make_shared<Connection>(std::move(socket), shared)->Start();
       } else {  // every connection is reading its answer
         boost::system::error_code ignored;
