@@ -10,6 +10,7 @@
 # (held until the limit: every packet passes through the delay line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/veth.sh
 size=${1:-200MiB}
 nrules=${2:-10000}
 dir=$(mktemp -d /tmp/pcapml-live.XXXXXX)
@@ -20,18 +21,11 @@ in=pmbi$$
 pcapml=$PWD/build/pcapml
 
 cleanup() {
-  ip link del "$out" 2>/dev/null || true
-  ip netns del "$ns" 2>/dev/null || true
+  veth_down "$ns" "$out"
   rm -rf "$dir"
 }
 trap cleanup EXIT
-ip netns add "$ns"
-ip link add "$out" type veth peer name "$in"
-ip link set "$in" netns "$ns"
-ip addr add 198.18.200.1/24 dev "$out"
-ip link set "$out" up
-ip netns exec "$ns" ip addr add 198.18.200.2/24 dev "$in"
-ip netns exec "$ns" ip link set "$in" up
+veth_up "$ns" "$out" "$in" 198.18.200
 
 syn_every=0
 [ "${PLUGIN:-}" = tls_sni ] && syn_every=1000

@@ -12,6 +12,7 @@
 #   bench/process_live_bench.sh [COUNT] [RULES]     defaults: 2000000, 10000
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/veth.sh
 count=${1:-2000000}
 nrules=${2:-10000}
 dir=$(mktemp -d /tmp/pcapml-plive.XXXXXX)
@@ -25,18 +26,11 @@ plugin=$PWD/build/plugins/process.so
 pid=
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null
-  ip link del "$out" 2>/dev/null || true
-  ip netns del "$ns" 2>/dev/null || true
+  veth_down "$ns" "$out"
   rm -rf "$dir"
 }
 trap cleanup EXIT
-ip netns add "$ns"
-ip link add "$out" type veth peer name "$in"
-ip link set "$in" netns "$ns"
-ip addr add 198.18.202.1/24 dev "$out"
-ip link set "$out" up
-ip netns exec "$ns" ip addr add 198.18.202.2/24 dev "$in"
-ip netns exec "$ns" ip link set "$in" up
+veth_up "$ns" "$out" "$in" 198.18.202
 mac_out=$(cat /sys/class/net/"$out"/address)
 mac_in=$(ip netns exec "$ns" cat /sys/class/net/"$in"/address)
 cat > "$dir/udp.trafgen" <<CONF
@@ -79,7 +73,7 @@ send() {  # trafgen's count of frames sent; its rate goes to $dir/rate
 }
 
 daemon() {  # sets result: received dropped written cpu_seconds
-  rm -rf "$dir/out"
+  rm -rf "$dir/out" && mkdir "$dir/out"
   "$pcapml" daemon --config "$dir/d.toml" 2> "$dir/daemon.log" &
   pid=$!
   until grep -q ready "$dir/daemon.log"; do

@@ -11,6 +11,7 @@
 #   bench/soak.sh [SECONDS] [PPS]     defaults: 180, 2000
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/veth.sh
 seconds=${1:-180}
 pps=${2:-2000}
 dir=$(mktemp -d /tmp/pcapml-soak.XXXXXX)
@@ -23,17 +24,11 @@ daemon=
 
 cleanup() {
   [ -n "$daemon" ] && kill -KILL "$daemon" 2>/dev/null || true
-  ip link del "$out" 2>/dev/null || true
-  ip netns del "$ns" 2>/dev/null || true
+  veth_down "$ns" "$out"
   rm -rf "$dir"
 }
 trap cleanup EXIT
-ip netns add "$ns"
-ip link add "$out" type veth peer name "$in"
-ip link set "$in" netns "$ns"
-sysctl -qw "net.ipv6.conf.$out.disable_ipv6=1"
-ip link set "$out" up
-ip netns exec "$ns" ip link set "$in" up
+veth_up "$ns" "$out" "$in"
 
 # UDP from 198.18.201.2 to 198.18.201.1 sent to a MAC nobody has: the host
 # ignores it, the promiscuous capture sees it. Source ports cycle over 256.
@@ -47,6 +42,7 @@ BPF:udp src portrange 4160-4223,mid
 BPF:udp,other
 EOF
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$dir/out"  # the daemon writes into an existing directory
 cat > "$dir/d.toml" <<TOML
 [[source]]
 interface = "$out"
