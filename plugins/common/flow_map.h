@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "plugins/common/key_hash.h"
 #include "plugins/pcapml_plugin.h"
 
 namespace pcapml::plugin_common {
@@ -137,14 +138,7 @@ class FlowMap {
   };
 
   static uint64_t Hash(const Key& k) {
-    uint64_t h = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < k.b.size(); i += 8) {
-      uint64_t w;
-      std::memcpy(&w, &k.b[i], 8);
-      h = (h ^ w) * 0xff51afd7ed558ccdull;
-      h ^= h >> 32;
-    }
-    return h;
+    return HashKeyBytes(k.b);
   }
 
   uint32_t Lookup(const Key& key, uint64_t hash) const {

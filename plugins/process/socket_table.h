@@ -20,6 +20,7 @@
 #include <limits>
 #include <vector>
 
+#include "plugins/common/key_hash.h"
 #include "plugins/pcapml_plugin.h"
 
 namespace pcapml::process {
@@ -179,14 +180,7 @@ class SocketTable {
   };
 
   static uint64_t Hash(const SocketKey& k) {
-    uint64_t h = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < k.b.size(); i += 8) {
-      uint64_t w;
-      std::memcpy(&w, &k.b[i], 8);
-      h = (h ^ w) * 0xff51afd7ed558ccdull;
-      h ^= h >> 32;
-    }
-    return h;
+    return plugin_common::HashKeyBytes(k.b);
   }
 
   size_t CookieBucket(uint64_t cookie) const {
