@@ -22,7 +22,6 @@ namespace pcapml {
 namespace {
 
 const char kVersionSymbol[] = "pcapml_plugin_api_version";
-const char kLiveOnlySymbol[] = "pcapml_plugin_live_only";
 
 std::string VersionMismatch(uint32_t plugin_version) {
   return "built against plugin API version " + std::to_string(plugin_version) + ", but this pcapml speaks version " +
@@ -121,9 +120,7 @@ bool LoadPlugin(const std::string& path, const std::string& expected_name, Loade
   if (!Open(canonical, lib.get(), err)) return false;
   const plugin::PluginInfo* info = nullptr;
   if (!Describe(*lib, path, expected_name, &info, err)) return false;
-  // Optional, so plugins that do not export it need no new interface version.
-  std::string live_only = lib->has(kLiveOnlySymbol) ? &lib->get<const char>(kLiveOnlySymbol) : "";
-  *out = {std::move(lib), info, canonical, std::move(live_only)};
+  *out = {std::move(lib), info, canonical, info->live_only ? info->live_only : ""};
   return true;
 }
 

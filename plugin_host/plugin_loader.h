@@ -22,8 +22,8 @@ struct LoadedPlugin {
   std::shared_ptr<boost::dll::shared_library> library;  // keeps the code mapped
   const plugin::PluginInfo* info = nullptr;
   std::string path;  // canonical
-  // Non-empty: the plugin labels live capture only, and this says why (it
-  // exports `pcapml_plugin_live_only`, a C string; README: Writing a plugin).
+  // Non-empty: the plugin labels live capture only, and this says why
+  // (PluginInfo::live_only).
   std::string live_only;
 };
 

@@ -174,7 +174,7 @@ TEST(PluginSetTest, SettingsAreCheckedAgainstTheConfigTable) {
   EXPECT_NE(set.Find("test_echo"), nullptr);
 }
 
-// process exports pcapml_plugin_live_only: offline it is refused before its
+// process sets PluginInfo::live_only: offline it is refused before its
 // factory (which would load eBPF programs) runs; live it is created.
 TEST(PluginSetTest, ALiveOnlyPluginIsRefusedOffline) {
   const std::string process = kBuilt + "/process.so";

@@ -185,6 +185,10 @@ struct PluginInfo {
   // A new instance from validated settings; null and *err set if they make
   // no sense together.
   std::unique_ptr<Instance> (*create)(const Config& config, std::string* err);
+  // Non-null: the plugin labels live capture only (its answers come from
+  // the host as packets pass), and this says why. `pcapml label` and a
+  // daemon replaying files refuse it before creating an instance.
+  const char* live_only = nullptr;
 };
 
 }  // namespace pcapml::plugin

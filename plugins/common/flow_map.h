@@ -137,9 +137,7 @@ class FlowMap {
     State state;
   };
 
-  static uint64_t Hash(const Key& k) {
-    return HashKeyBytes(k.b);
-  }
+  static uint64_t Hash(const Key& k) { return HashKeyBytes(k.b); }
 
   uint32_t Lookup(const Key& key, uint64_t hash) const {
     for (uint32_t i = heads_[hash & (heads_.size() - 1)]; i != kNone; i = entries_[i].chain)

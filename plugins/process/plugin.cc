@@ -47,15 +47,11 @@ const plugin::PluginInfo kInfo = {
     kConfig,
     sizeof kConfig / sizeof kConfig[0],
     Create,
+    "it labels packets by the sockets of this host that send and receive them, as they do; a capture file "
+    "carries no owners, so only the daemon capturing live can use it",
 };
 
 }  // namespace
 }  // namespace pcapml::process
 
 PCAPML_PLUGIN(pcapml::process::kInfo)
-
-// pcapml refuses to load a plugin exporting this outside live capture (the
-// offline `label` command, a daemon replaying files), with this reason.
-extern "C" __attribute__((visibility("default"), used)) const char pcapml_plugin_live_only[] =
-    "it labels packets by the sockets of this host that send and receive them, as they do; a capture file "
-    "carries no owners, so only the daemon capturing live can use it";

@@ -179,9 +179,7 @@ class SocketTable {
     bool closed_linked = false;
   };
 
-  static uint64_t Hash(const SocketKey& k) {
-    return plugin_common::HashKeyBytes(k.b);
-  }
+  static uint64_t Hash(const SocketKey& k) { return plugin_common::HashKeyBytes(k.b); }
 
   size_t CookieBucket(uint64_t cookie) const {
     return ((cookie * 0x9e3779b97f4a7c15ull) >> 20) & (cookie_heads_.size() - 1);
