@@ -1,8 +1,10 @@
 """Issue 15 end to end: plugins that hold a connection until they know its
 name, so every packet of it is labeled, SYN included. Real traffic in
-network namespaces the test makes (198.18.0.0/15): openssl s_client and
-s_server (TLS), ngtcp2's gtlsclient and gtlsserver (QUIC), dig against
-dnsmasq (DNS over TCP and UDP), captured with tcpdump; tshark is the oracle
+network namespaces the test makes (198.18.0.0/15), clients on one side of a
+veth pair and servers on the other, so no packet passes through the root
+namespace: openssl s_client and s_server (TLS), ngtcp2's gtlsclient and
+gtlsserver (QUIC), dig against dnsmasq (DNS over TCP and UDP), captured with
+tcpdump on the server side; tshark is the oracle
 for streams, names and timestamps. Every written file is checked to hold
 exactly the captured packets, in capture order."""
 import os
@@ -10,14 +12,13 @@ import re
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from decimal import Decimal
 
 import pytest
 
 from conftest import BIN, run, sample_id, tshark
-from daemon_util import Daemon, Veth, completed_files, free_port, metric, scrape, write_config
+from daemon_util import Daemon, NsPair, completed_files, free_port, metric, scrape, write_config
 
 PLUGINS = os.path.join(os.path.dirname(BIN), "plugins")
 NAMES = ["www.example.com", "api.example.org", "www.example.com", "api.example.org"]
@@ -31,25 +32,12 @@ def ns(epoch):
     return int(Decimal(epoch) * 1_000_000_000)
 
 
-def quiet_veth(n):
-    """A veth pair without IPv6 or ARP chatter: only the test's packets."""
-    v = Veth(n)
-    for cmd in (["sysctl", "-qw", f"net.ipv6.conf.{v.inside}.disable_ipv6=1"],):
-        v.ns_exec(*cmd)
-    subprocess.run(["sysctl", "-qw", f"net.ipv6.conf.{v.outside}.disable_ipv6=1"], check=True)
-    subprocess.run(["ip", "link", "set", v.outside, "address", "02:00:00:00:00:01"], check=True)
-    v.ns_exec("ip", "neigh", "replace", v.out_addr, "lladdr", "02:00:00:00:00:01", "dev", v.inside)
-    mac = v.ns_exec("cat", f"/sys/class/net/{v.inside}/address", text=True).stdout.strip()
-    subprocess.run(["ip", "neigh", "replace", v.in_addr, "lladdr", mac, "dev", v.outside], check=True)
-    return v
-
-
 class Capture:
-    """tcpdump on an interface, nanosecond timestamps, until stop()."""
+    """tcpdump on an interface of namespace ns, nanosecond timestamps, until stop()."""
 
-    def __init__(self, iface, path, expr):
+    def __init__(self, ns, iface, path, expr):
         self.path = path
-        self.proc = subprocess.Popen(["tcpdump", "-i", iface, "--immediate-mode", "-U", "-n", "-w", str(path),
+        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-i", iface, "--immediate-mode", "-U", "-n", "-w", str(path),
                                       "--time-stamp-precision=nano", expr], stderr=subprocess.PIPE, text=True)
         assert "listening on" in self.proc.stderr.readline()
 
@@ -76,9 +64,10 @@ def certificate(d):
     return d / "key.pem", d / "cert.pem"
 
 
-def wait_port(addr, port, udp=False):
+def wait_port(ns, addr, port, udp=False):
     for _ in range(100):
-        out = subprocess.run(["ss", "-Hln" + ("u" if udp else "t")], capture_output=True, text=True).stdout
+        out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Hln" + ("u" if udp else "t")], capture_output=True,
+                             text=True).stdout
         if f"{addr}:{port} " in out:
             return
         time.sleep(0.05)
@@ -118,14 +107,15 @@ def connection_key(rule, proto, a, pa, b, pb, start):
 
 @pytest.fixture(scope="module")
 def tls_lab(tmp_path_factory):
-    """openssl s_server on the root side of a veth pair, clients in its namespace."""
+    """openssl s_server on the server side of a veth pair, clients on the other."""
     d = tmp_path_factory.mktemp("tls")
     key, cert = certificate(d)
-    v = quiet_veth(21)
-    server = subprocess.Popen(["openssl", "s_server", "-accept", f"{v.out_addr}:443", "-cert", cert, "-key", key,
-                               "-www", "-quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    v = NsPair(21)
+    server = v.popen(v.sns, "openssl", "s_server", "-accept", f"{v.out_addr}:443", "-cert", cert, "-key", key,
+                               "-www", "-quiet", stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL)
     try:
-        wait_port(v.out_addr, 443)
+        wait_port(v.sns, v.out_addr, 443)
         yield v
     finally:
         server.terminate()
@@ -171,7 +161,7 @@ def tcp_frames(path):
 
 def test_tls_connections_are_labeled_from_their_syn(tmp_path, tls_lab):
     v = tls_lab
-    cap = Capture(v.outside, tmp_path / "tls.pcap", "tcp port 443")
+    cap = Capture(v.sns, v.outside, tmp_path / "tls.pcap", "tcp port 443")
     for name in NAMES:
         tls_client(v, name)
     cap.stop()
@@ -198,33 +188,26 @@ def test_connections_without_a_client_hello_go_on_to_later_rules_in_order(tmp_pa
     """A port scan, a connection that stays quiet past the hold limit while
     a TLS connection goes on behind it, and a server that speaks first."""
     v = tls_lab
-    banner = socket.socket()
-    banner.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    banner.bind((v.out_addr, 2525))
-    banner.listen()
-
-    def serve():
-        c, _ = banner.accept()
-        c.sendall(b"220 hello, speak after me\r\n")
-        c.recv(100)
-        c.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    cap = Capture(v.outside, tmp_path / "mixed.pcap", "tcp")
+    banner = v.popen(v.sns, "/usr/bin/python3", "-c",
+                     "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+                     f"s.bind(('{v.out_addr}',2525))\ns.listen()\nprint('ready',flush=True)\nc,_=s.accept()\n"
+                     "c.sendall(b'220 hello, speak after me\\r\\n')\nc.recv(100)\nc.close()\n",
+                     stdout=subprocess.PIPE, text=True)
+    assert banner.stdout.readline() == "ready\n"
+    cap = Capture(v.sns, v.outside, tmp_path / "mixed.pcap", "tcp")
     scan = ("import socket\n"
             f"for port in (443, 444, 445):\n"
             f" s = socket.socket(); s.settimeout(1); s.connect_ex(('{v.out_addr}', port)); s.close()\n")
     v.ns_exec("/usr/bin/python3", "-c", scan)
-    quiet = subprocess.Popen(["ip", "netns", "exec", v.ns, "/usr/bin/python3", "-c",
-                              f"import socket,time\ns=socket.create_connection(('{v.out_addr}',443))\n"
-                              "time.sleep(1.2)\ns.close()\n"])
+    quiet = v.popen(v.ns, "/usr/bin/python3", "-c",
+                    f"import socket,time\ns=socket.create_connection(('{v.out_addr}',443))\ntime.sleep(1.2)\ns.close()\n")
     time.sleep(0.2)
     tls_client(v, "www.example.com")  # waits behind the quiet connection's held handshake
     v.ns_exec("/usr/bin/python3", "-c", f"import socket\ns=socket.create_connection(('{v.out_addr}',2525))\n"
                                         "s.recv(100)\ns.sendall(b'EHLO x\\r\\n')\ns.recv(100)\n")
     quiet.wait(timeout=10)
+    banner.wait(timeout=10)
     cap.stop()
-    banner.close()
     out, stats = label_capture(tmp_path, cap.path, TLS_RULES, "--hold", "500ms")
     frames = tcp_frames(cap.path)
     comments = [r[0] for r in tshark(out, "frame.comment")]
@@ -255,12 +238,12 @@ def quic_lab(tmp_path_factory):
     d = tmp_path_factory.mktemp("quic")
     key, cert = certificate(d)
     (d / "index.html").write_text("hello over quic\n")
-    v = quiet_veth(22)
+    v = NsPair(22)
     etc = hosts_file(v, NAMES, v.out_addr)
-    server = subprocess.Popen(["gtlsserver", "-q", "-d", d, v.out_addr, "443", key, cert],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = v.popen(v.sns, "gtlsserver", "-q", "-d", d, v.out_addr, "443", key, cert, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL)
     try:
-        wait_port(v.out_addr, 443, udp=True)
+        wait_port(v.sns, v.out_addr, 443, udp=True)
         yield v
     finally:
         server.terminate()
@@ -271,7 +254,7 @@ def quic_lab(tmp_path_factory):
 
 def test_quic_connections_are_labeled_whole_by_name_both_ways(tmp_path, quic_lab):
     v = quic_lab
-    cap = Capture(v.outside, tmp_path / "quic.pcap", "udp port 443")
+    cap = Capture(v.sns, v.outside, tmp_path / "quic.pcap", "udp port 443")
     for name in NAMES:
         v.ns_exec("gtlsclient", "-q", "--exit-on-all-streams-close", name, "443", f"https://{name}/index.html",
                   timeout=10)
@@ -302,7 +285,7 @@ def test_quic_connections_are_labeled_whole_by_name_both_ways(tmp_path, quic_lab
 @pytest.fixture(scope="module")
 def dns_lab(tmp_path_factory):
     d = tmp_path_factory.mktemp("dns")
-    v = quiet_veth(23)
+    v = NsPair(23)
     second = v.in_addr.rsplit(".", 1)[0] + ".3"
     v.ns_exec("ip", "addr", "add", f"{second}/24", "dev", v.inside)
     server = subprocess.Popen(["ip", "netns", "exec", v.ns, "dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts",
@@ -324,17 +307,15 @@ def dns_lab(tmp_path_factory):
 
 def test_dns_answers_over_tcp_teach_names_and_lookups_are_labeled(tmp_path, dns_lab):
     v, second = dns_lab
-    cap = Capture(v.outside, tmp_path / "dns.pcap", "port 53 or tcp port 8080")
+    cap = Capture(v.sns, v.outside, tmp_path / "dns.pcap", "port 53 or tcp port 8080")
     for name in ["www.example.com", "api.example.org"]:
-        p = subprocess.run(["dig", "+tcp", "+short", f"@{v.in_addr}", name, "A"], capture_output=True, text=True,
-                           timeout=10)
+        p = subprocess.run(["ip", "netns", "exec", v.sns, "dig", "+tcp", "+short", f"@{v.in_addr}", name, "A"],
+                           capture_output=True, text=True, timeout=10)
         assert p.stdout.strip() in (v.in_addr, second), p.stdout + p.stderr
-    subprocess.run(["dig", "+notcp", "+short", f"@{v.in_addr}", "udp.example.com", "A"], check=True,
-                   capture_output=True, timeout=10)
+    v.sns_exec("dig", "+notcp", "+short", f"@{v.in_addr}", "udp.example.com", "A", timeout=10)
     for addr in (v.in_addr, second):  # connections to the answered addresses (refused: SYN, RST)
-        with socket.socket() as s:
-            s.settimeout(2)
-            s.connect_ex((addr, 8080))
+        v.sns_exec("/usr/bin/python3", "-c",
+                   f"import socket\ns=socket.socket()\ns.settimeout(2)\nassert s.connect_ex(('{addr}',8080))\n")
     cap.stop()
     rules = f"""
 [[rule]]
@@ -382,12 +363,13 @@ def test_daemon_releases_held_packets_in_order_at_rotation_and_stop(tmp_path):
     the wall-clock rotation and then SIGTERM release it into the file being
     completed, in capture order, to the later rule; the files together are
     exactly what tcpdump saw."""
-    v = quiet_veth(24)
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((v.out_addr, 9000))
-    listener.listen()
+    v = NsPair(24)
+    listener = v.popen(v.sns, "/usr/bin/python3", "-c",
+                       "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+                       f"s.bind(('{v.out_addr}',9000))\ns.listen()\nprint('ready',flush=True)\ntime.sleep(60)\n",
+                       stdout=subprocess.PIPE, text=True)
     try:
+        assert listener.stdout.readline() == "ready\n"
         rules = tmp_path / "rules.toml"
         rules.write_text(TLS_RULES.replace('label = "other"\nfilter = "tcp"', 'label = "other"\nfilter = "ip"')
                          .split("[[plugin]]")[0])
@@ -397,36 +379,35 @@ def test_daemon_releases_held_packets_in_order_at_rotation_and_stop(tmp_path):
         cfg = write_config(tmp_path / "d.toml", [{"interface": v.outside, "buffer": "8MiB", "filter": expr}],
                            [rules], out, port=port, top=top, output_extra="rotate_seconds = 2\n")
         cfg.write_text(cfg.read_text().replace('unmatched = "keep"', 'unmatched = "keep"\nhold = "30s"'))
-        cap = Capture(v.outside, tmp_path / "oracle.pcap", expr)
-        d = Daemon(cfg)
+        cap = Capture(v.sns, v.outside, tmp_path / "oracle.pcap", expr)
+        d = Daemon(cfg, netns=v.sns)
         d.wait_for("ready")
         # A file is open (time rotation needs one), then the held connection
         # and packets that wait behind it, across a rotation.
         v.send_udp(9, 3)
-        held = [subprocess.Popen(["ip", "netns", "exec", v.ns, "/usr/bin/python3", "-c",
-                                  f"import socket,time\ns=socket.create_connection(('{v.out_addr}',9000))\n"
-                                  "time.sleep(8)\n"])]
+        held = [v.popen(v.ns, "/usr/bin/python3", "-c",
+                        f"import socket,time\ns=socket.create_connection(('{v.out_addr}',9000))\ntime.sleep(8)\n")]
         time.sleep(0.3)
         v.send_udp(9, 5)
         deadline = time.time() + 10
-        while metric(scrape(port), "pcapml_held_packets_total", outcome="flushed") < 3:
-            assert time.time() < deadline, scrape(port)
+        while metric(scrape(port, v.sns), "pcapml_held_packets_total", outcome="flushed") < 3:
+            assert time.time() < deadline, scrape(port, v.sns)
             time.sleep(0.1)
         # Held again after the rotation, then SIGTERM.
-        held.append(subprocess.Popen(["ip", "netns", "exec", v.ns, "/usr/bin/python3", "-c",
-                                      f"import socket,time\ns=socket.create_connection(('{v.out_addr}',9000))\n"
-                                      "time.sleep(8)\n"]))
+        held.append(v.popen(v.ns, "/usr/bin/python3", "-c",
+                            f"import socket,time\ns=socket.create_connection(('{v.out_addr}',9000))\ntime.sleep(8)\n"))
         time.sleep(0.3)
         v.send_udp(9, 4)
         time.sleep(0.5)
-        assert metric(scrape(port), "pcapml_plugin_packets_total", plugin="tls_sni", result="held") >= 6
+        assert metric(scrape(port, v.sns), "pcapml_plugin_packets_total", plugin="tls_sni", result="held") >= 6
         assert d.stop() == 0
         cap.stop()
         for p in held:
             p.kill()
             p.wait()
     finally:
-        listener.close()
+        listener.kill()
+        listener.wait()
         v.close()
     files = completed_files(out)
     assert len(files) >= 2
