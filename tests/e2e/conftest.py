@@ -2,6 +2,7 @@
 tcpdump as oracles, and the bundled sample lab."""
 import hashlib
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -18,6 +19,19 @@ def run(*args, check=True, **kw):
     if check and p.returncode != 0:
         raise AssertionError(f"pcapml {' '.join(map(str, args))} exited {p.returncode}: {p.stderr}")
     return p
+
+
+def copies_for_every_user(directory, *paths):
+    """Copies of paths (mode 755) in directory, which every user can reach:
+    for tests that run pcapml or a plugin as another user, whatever folder
+    the checkout is in (a clone in /root is closed to them)."""
+    copies = []
+    for path in paths:
+        copy = os.path.join(directory, os.path.basename(path))
+        shutil.copy(path, copy)
+        os.chmod(copy, 0o755)
+        copies.append(copy)
+    return copies
 
 
 def tshark(path, *fields, extra=()):

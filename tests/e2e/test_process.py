@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import BIN, run, tshark
+from conftest import BIN, copies_for_every_user, run, tshark
 from daemon_util import Daemon, completed_files, free_port, write_config
 
 PLUGIN = os.path.join(os.path.dirname(BIN), "plugins", "process.so")
@@ -146,10 +146,10 @@ class Lab:
         os.rmdir(self.cg)
 
 
-def daemon_config(tmp_path, lab, plugin_settings, sources):
+def daemon_config(tmp_path, lab, plugin_settings, sources, plugin=PLUGIN):
     rules = tmp_path / "rules.toml"
     rules.write_text('[[rule]]\nid = "owner"\nplugin = "process"\n')
-    top = f'[[plugin]]\nname = "process"\npath = "{PLUGIN}"\n{plugin_settings}\n'
+    top = f'[[plugin]]\nname = "process"\npath = "{plugin}"\n{plugin_settings}\n'
     return write_config(tmp_path / "daemon.toml", sources, [rules], tmp_path / "out", top=top)
 
 
@@ -343,11 +343,13 @@ def test_refuses_offline_and_names_what_is_missing(tmp_path, lab):
     public = tempfile.mkdtemp(prefix="pcapml-process-")
     try:
         os.chmod(public, 0o755)
-        cfg = daemon_config(pathlib.Path(public), lab, "", [{"interface": "lo"}])
+        nobody_bin, nobody_plugin = copies_for_every_user(public, BIN, PLUGIN)  # the checkout may be closed to nobody
+        cfg = daemon_config(pathlib.Path(public), lab, "", [{"interface": "lo"}], plugin=nobody_plugin)
         shutil.chown(pathlib.Path(public) / "out", "nobody", "nogroup")  # the daemon's user writes there
         os.chmod(cfg, 0o644)
         p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
-                            BIN, "daemon", "--check-config", str(cfg)], capture_output=True, text=True, timeout=30)
+                            nobody_bin, "daemon", "--check-config", str(cfg)], capture_output=True, text=True,
+                           timeout=30)
     finally:
         shutil.rmtree(public)
     assert p.returncode == 1, p.stderr
@@ -362,11 +364,12 @@ def test_needs_only_bpf_perfmon_and_net_admin(tmp_path, lab):
     public = tempfile.mkdtemp(prefix="pcapml-process-")
     try:
         os.chmod(public, 0o755)
-        cfg = daemon_config(pathlib.Path(public), lab, "", [{"interface": "lo"}])
+        nobody_bin, nobody_plugin = copies_for_every_user(public, BIN, PLUGIN)  # the checkout may be closed to nobody
+        cfg = daemon_config(pathlib.Path(public), lab, "", [{"interface": "lo"}], plugin=nobody_plugin)
         shutil.chown(pathlib.Path(public) / "out", "nobody", "nogroup")  # the daemon's user writes there
         caps = "+net_raw,+net_admin,+bpf,+perfmon"
         p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", f"--inh-caps={caps}",
-                            f"--ambient-caps={caps}", BIN, "daemon", "--check-config", str(cfg)],
+                            f"--ambient-caps={caps}", nobody_bin, "daemon", "--check-config", str(cfg)],
                            capture_output=True, text=True, timeout=30)
     finally:
         shutil.rmtree(public)
