@@ -66,8 +66,7 @@ bool LiveSource::Open(std::string* err) {
   pcap_ = p;
   fd_ = pcap_get_selectable_fd(p);
   link_type_ = static_cast<uint16_t>(dlt == DLT_RAW ? 101 : dlt);  // DLT to LINKTYPE
-  base_drop_ = stats_.kernel_drops;
-  base_ifdrop_ = stats_.iface_drops;
+  seen_drop_ = seen_ifdrop_ = 0;
   base_received_ = stats_.received;
   base_skipped_ = skipped_;
   error_.clear();
@@ -200,8 +199,8 @@ void LiveSource::OnPollError(int64_t now_ns) {
 void LiveSource::UpdateStats() {
   pcap_stat s{};
   if (pcap_ && pcap_stats(pcap_, &s) == 0) {
-    stats_.kernel_drops = base_drop_ + s.ps_drop;
-    stats_.iface_drops = base_ifdrop_ + s.ps_ifdrop;
+    AddCounterGrowth(&stats_.kernel_drops, &seen_drop_, s.ps_drop);
+    AddCounterGrowth(&stats_.iface_drops, &seen_ifdrop_, s.ps_ifdrop);
   }
 }
 

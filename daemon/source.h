@@ -71,6 +71,13 @@ class Source {
 
 std::unique_ptr<Source> MakeSource(const SourceConfig& config);
 
+// Adds to total what a 32-bit counter (pcap_stats' drop counts) grew since
+// last, across its wrap at 2^32, and remembers now as last.
+inline void AddCounterGrowth(uint64_t* total, uint32_t* last, uint32_t now) {
+  *total += static_cast<uint32_t>(now - *last);
+  *last = now;
+}
+
 // Live capture with libpcap: nanosecond timestamps, kernel capture filter,
 // non-blocking, re-opened after the interface goes away.
 class LiveSource : public Source {
@@ -99,8 +106,10 @@ class LiveSource : public Source {
   uint16_t link_type_ = 1;
   int64_t reopen_at_ns_ = 0;
   std::string error_;
-  // pcap_stats counts restart when the handle is re-opened.
-  uint64_t base_drop_ = 0, base_ifdrop_ = 0, base_received_ = 0;
+  // pcap_stats counts restart when the handle is re-opened, and its drop
+  // counts are 32-bit: the last ones seen, to add what they grew since.
+  uint32_t seen_drop_ = 0, seen_ifdrop_ = 0;
+  uint64_t base_received_ = 0;
   int64_t stop_ns_ = 0;               // when StopCapture was called (0: capturing)
   int64_t unfiltered_before_ns_ = 0;  // packets stamped before the capture filter was in: skipped
   uint64_t skipped_ = 0, base_skipped_ = 0;
