@@ -37,7 +37,6 @@ bool Input::Open(const std::string& path, const InputOptions& o, std::string* er
 }
 
 bool Input::Passes(const Packet& p) {
-  if (!filter_) return true;
   uint16_t link_type = reader_.interfaces()[p.interface].link_type;
   if (!filter_->prepared(link_type) && !filter_->Prepare(link_type, &error_)) {
     error_ = "read filter '" + filter_->expression() + "': " + error_ + " (link type " + std::to_string(link_type) +
@@ -52,7 +51,7 @@ bool Input::Next(Packet* p) {
   if (options_.count && given_ == options_.count) return status_ = PacketReader::Status::kEnd, false;
   while ((status_ = reader_.Next(p, &error_)) == PacketReader::Status::kPacket) {
     ++read_;
-    if (Passes(*p)) return ++given_, true;
+    if (!filter_ || Passes(*p)) return ++given_, true;
     if (status_ == PacketReader::Status::kError) return false;
   }
   return false;

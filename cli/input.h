@@ -48,7 +48,7 @@ class Input {
   uint64_t read() const { return read_; }  // packets read, before the filter
 
  private:
-  bool Passes(const Packet& p);
+  bool Passes(const Packet& p);  // through the read filter (there is one)
 
   PacketReader reader_;
   InputOptions options_;

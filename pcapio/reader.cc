@@ -126,8 +126,7 @@ bool PacketReader::Fail(uint64_t offset, const std::string& what, std::string* e
   return false;
 }
 
-bool PacketReader::CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t offset, std::string* err) {
-  if (caplen <= kMaxCaplen && (ifc.snaplen == 0 || caplen <= ifc.snaplen)) return true;
+bool PacketReader::CaplenError(uint32_t caplen, const Interface& ifc, uint64_t offset, std::string* err) {
   return Fail(offset,
               "packet with captured length " + std::to_string(caplen) +
                   (caplen > kMaxCaplen ? " above the maximum of " + std::to_string(kMaxCaplen)
@@ -221,8 +220,7 @@ bool PacketReader::ReadFileHeader(std::string* err) {
 
 // Makes at least `need` unread bytes available in buf_. Returns false at end
 // of input (err left empty) or on a read error (err set).
-bool PacketReader::Fill(size_t need, std::string* err) {
-  if (end_ - pos_ >= need) return true;
+bool PacketReader::Refill(size_t need, std::string* err) {
   if (pos_ > 0) {
     memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
     base_ += pos_;
@@ -287,6 +285,8 @@ PacketReader::Status PacketReader::Next(Packet* packet, std::string* err) {
   err->clear();
   cut_short_ = false;
   Status st = format_ == FileFormat::kPcap ? NextPcap(packet, err) : NextPcapng(packet, err);
+  if (st == Status::kPacket) [[likely]]
+    return st;
   if (st == Status::kEnd && decompressor_ && decompressor_->cut_short()) {  // cut at a record boundary
     *err = path_ + ": cut short: the " + decompressor_->name() + " stream ends early, after " +
            std::to_string(position()) + " bytes of capture";

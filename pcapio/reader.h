@@ -120,7 +120,9 @@ class PacketReader {
   };
 
   bool ReadFileHeader(std::string* err);
-  bool Fill(size_t need, std::string* err);
+  // At least `need` bytes from pos_ in the buffer (reading more if not); false at the end or on an error (*err).
+  bool Fill(size_t need, std::string* err) { return end_ - pos_ >= need || Refill(need, err); }
+  bool Refill(size_t need, std::string* err);
   bool StartDecompressing(std::string* err);
   void Reposition(uint64_t offset, uint64_t ahead);
   void SwapWindows();
@@ -132,7 +134,13 @@ class PacketReader {
   bool ParseInterface(const uint8_t* body, uint32_t len, uint64_t offset, std::string* err);
   bool ParseEnhanced(const uint8_t* body, uint32_t len, uint32_t type, uint64_t offset, Packet* p, std::string* err);
   bool Fail(uint64_t offset, const std::string& what, std::string* err);
-  bool CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t offset, std::string* err);
+  // False (an error naming the record) if caplen is above the maximum or the interface's snap length.
+  bool CheckCaplen(uint32_t caplen, const Interface& ifc, uint64_t offset, std::string* err) {
+    if (caplen <= kMaxCaplen && (ifc.snaplen == 0 || caplen <= ifc.snaplen)) [[likely]]
+      return true;
+    return CaplenError(caplen, ifc, offset, err);
+  }
+  bool CaplenError(uint32_t caplen, const Interface& ifc, uint64_t offset, std::string* err);
   bool CutShort(uint64_t offset, uint64_t length, std::string* err);
   // False if the time is outside 0..kMaxTimestampNs.
   bool ToNanoseconds(const Interface& ifc, uint64_t units, int64_t* ns) const;
