@@ -27,19 +27,7 @@ pcapml=$PWD/$build/pcapml
 in=$dir/in.pcap
 [ -f "$in" ] || "$build/bench/make_capture" "$in" "$size" 65536
 
-# 6,000 hosts of 198.18.0.0/16 (sources), 3,999 /28 prefixes of 198.19.0.0/16
-# (destinations), then a catch-all so that both runs label every packet.
-awk 'BEGIN {
-  for (i = 0; i < 6000; i++) {
-    h = (i * 10007) % 65536
-    printf "[[rule]]\nid = \"host%d\"\nlabel = \"host%d\"\nfilter = \"host 198.18.%d.%d\"\n\n", i, i, int(h / 256), h % 256
-  }
-  for (i = 0; i < 3999; i++) {
-    n = (i * 7) % 4096
-    printf "[[rule]]\nid = \"net%d\"\nlabel = \"net%d\"\nfilter = \"net 198.19.%d.%d/28\"\n\n", i, i, int(n / 16), (n % 16) * 16
-  }
-  printf "[[rule]]\nid = \"rest\"\nlabel = \"rest\"\nfilter = \"ip or ip6\"\n"
-}' > "$dir/rules-10000.toml"
+bench/make_rules.sh > "$dir/rules-10000.toml"  # 10,000 host and prefix rules, then a catch-all
 printf '[[rule]]\nid = "all"\nlabel = "traffic"\nfilter = "ip or ip6"\n' > "$dir/rules-1.toml"
 tcpdump -r "$in" -c 100 -w "$dir/small.pcap" 2>/dev/null
 cat "$in" > /dev/null  # warm the page cache
