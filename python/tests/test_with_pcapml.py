@@ -122,7 +122,8 @@ def test_daemon_output_round_trip(tmp_path):
     (tmp_path / "d.toml").write_text(
         f'[[source]]\nfile = "{tmp_path / "trace.pcap"}"\npace = "fast"\n'
         f'[rules]\nfiles = ["{tmp_path / "rules.csv"}"]\nunmatched = "keep"\n'
-        f'[output]\ndirectory = "{out}"\nprefix = "d"\nrotate_packets = 25\n')
+        f'[output]\ndirectory = "{out}"\nprefix = "d"\nrotate_packets = 25\n'
+        '[metrics]\nlisten = ""\n')  # no endpoint: the default port may be another test's
     run("daemon", "--config", str(tmp_path / "d.toml"))  # a file source: it ends with the file
     files = sorted(str(out / f) for f in os.listdir(out))
     assert len(files) == 4 and all(f.endswith(".pcapng") for f in files)
