@@ -60,8 +60,12 @@ LineReader::LineReader(std::string_view text) : text_(WithoutBom(text)) {}
 
 bool LineReader::Next(std::string_view* line) {
   if (pos_ >= text_.size()) return false;
-  size_t end = text_.find_first_of("\r\n", pos_);
+  // The first '\n', then a '\r' before it: two memchr scans (find_first_of
+  // would call memchr once a character).
+  size_t end = text_.find('\n', pos_);
   if (end == std::string_view::npos) end = text_.size();
+  size_t cr = text_.substr(0, end).find('\r', pos_);
+  if (cr != std::string_view::npos) end = cr;
   *line = text_.substr(pos_, end - pos_);
   pos_ = end + 1;
   if (end < text_.size() && text_[end] == '\r' && pos_ < text_.size() && text_[pos_] == '\n') ++pos_;  // CRLF
