@@ -5,6 +5,7 @@
 # generated capture from inside; pcapml daemon (10,000 host and prefix rules)
 # and then tcpdump capture the outside end with the same 64 MiB kernel buffer.
 #   bench/live_bench.sh [SIZE] [RULES]     defaults: 200MiB, 10000
+#   BUILD=/tmp/old/build bench/live_bench.sh   another build's pcapml
 # PLUGIN=tls_sni puts tls_sni on every TCP packet to port 443 in front of
 # the rules, and makes every 1000th TCP packet a SYN that never goes on
 # (held until the limit: every packet passes through the delay line).
@@ -17,8 +18,9 @@ dir=$(mktemp -d /tmp/pcapml-live.XXXXXX)
 ns=pcapmlbench$$
 out=pmbo$$
 in=pmbi$$
-[ -x build/bench/make_capture ] || { cmake -S . -B build -DPCAPML_BENCH=ON >/dev/null; cmake --build build -j"$(nproc)" >/dev/null; }
-pcapml=$PWD/build/pcapml
+build=${BUILD:-build}
+[ -x "$build/bench/make_capture" ] || { cmake -S . -B "$build" -DPCAPML_BENCH=ON >/dev/null; cmake --build "$build" -j"$(nproc)" >/dev/null; }
+pcapml=$(cd "$build" && pwd)/pcapml
 
 cleanup() {
   veth_down "$ns" "$out"
