@@ -242,6 +242,12 @@ int LabelCapture(const LabelOptions& o) {
               "pcapml label: plugin %s: %" PRIu64 " packets in, %" PRIu64 " labeled, %" PRIu64 " no opinion, %" PRIu64
               " errors, %" PRIu64 " held\n",
               plugins.at(i).name(), n.in, n.labeled, n.no_opinion, n.errors, n.held);
+      if (std::vector<uint64_t> values = plugins.at(i).Stats(); !values.empty()) {
+        std::string text;
+        for (size_t k = 0; k < values.size(); ++k)
+          text += (k ? ", " : "") + std::string(plugins.at(i).info().stats[k].name) + "=" + std::to_string(values[k]);
+        fprintf(stderr, "pcapml label: plugin %s: %s\n", plugins.at(i).name(), text.c_str());
+      }
     }
     if (const HoldCounts& h = line.counts(); h.held)
       fprintf(stderr,

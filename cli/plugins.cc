@@ -1,6 +1,7 @@
 // pcapml plugins: loads plugin libraries with every load-time check the
 // daemon and `label --plugin` apply, and prints what each says about
-// itself: name, description, interface version and its settings table.
+// itself: name, description, interface version, its settings table and the
+// statistics it keeps.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -14,7 +15,7 @@ int RunPlugins(const Args& args) {
   CLI::App app(
       "Loads each plugin library (refusing files others may write, other interface versions and\n"
       "non-plugins) and describes it: its name for `plugin = \"<name>\"` rules and [[plugin]]\n"
-      "tables, and every setting with its type and default.",
+      "tables, every setting with its type and default, and the statistics it keeps.",
       "plugins");
   std::vector<std::string> paths;
   app.add_option("PATH", paths, "plugin libraries (.so)")->required();

@@ -272,6 +272,14 @@ class Daemon {
         std::to_string(received) + " received, " + std::to_string(kernel) + " dropped by the kernel, " +
         std::to_string(c.dropped_output) + " dropped at output, " + std::to_string(unread) + " left unread, " +
         std::to_string(c.files_completed) + " file(s) completed");
+    for (const PluginCountsRow& p : c.plugins) {
+      std::string line = "plugin " + p.name + ": " + std::to_string(p.labeled + p.no_opinion + p.errors + p.held) +
+                         " packets in, " + std::to_string(p.labeled) + " labeled, " + std::to_string(p.no_opinion) +
+                         " no opinion, " + std::to_string(p.errors) + " errors, " + std::to_string(p.held) + " held";
+      for (size_t k = 0; k < p.stats.size(); ++k)
+        line += (k ? ", " : "; ") + p.stats[k].name + "=" + std::to_string(p.stats[k].value);
+      Log(line);
+    }
     io_.stop();
   }
 

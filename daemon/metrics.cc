@@ -40,6 +40,16 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Name("pcapml_plugin_packets_total")
                          .Help("Packets each plugin instance was given, by result (labeled, no_opinion, error, held)")
                          .Register(*registry_);
+  plugin_counters_ =
+      &BuildCounter()
+           .Name("pcapml_plugin_counter_total")
+           .Help("A plugin's own counters, by plugin and name (`pcapml plugins PATH` lists a plugin's statistics)")
+           .Register(*registry_);
+  plugin_gauges_ =
+      &BuildGauge()
+           .Name("pcapml_plugin_gauge")
+           .Help("A plugin's own gauges, by plugin and name (`pcapml plugins PATH` lists a plugin's statistics)")
+           .Register(*registry_);
   held_ = &BuildCounter()
                .Name("pcapml_held_packets_total")
                .Help(
@@ -165,6 +175,13 @@ void Metrics::Publish(const PipelineCounts& n) {
     Add(plugin_packets_->Add({{"plugin", p.name}, {"result", "no_opinion"}}), p.no_opinion, &last_["pn/" + p.name]);
     Add(plugin_packets_->Add({{"plugin", p.name}, {"result", "error"}}), p.errors, &last_["pe/" + p.name]);
     Add(plugin_packets_->Add({{"plugin", p.name}, {"result", "held"}}), p.held, &last_["ph/" + p.name]);
+    for (const PluginStatRow& st : p.stats) {
+      if (st.gauge)
+        plugin_gauges_->Add({{"plugin", p.name}, {"name", st.name}}).Set(static_cast<double>(st.value));
+      else
+        Add(plugin_counters_->Add({{"plugin", p.name}, {"name", st.name}}), st.value,
+            &last_["ps/" + p.name + "/" + st.name]);
+    }
   }
   Add(held_->Add({{"outcome", "labeled"}}), n.held.labeled, &last_["hl"]);
   Add(held_->Add({{"outcome", "passed"}}), n.held.passed, &last_["hp"]);

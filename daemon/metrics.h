@@ -28,10 +28,19 @@ struct SourceCounts {
   uint64_t unread = 0;  // left in the kernel when a stop cut the drain short
 };
 
-// What the framework counted for one plugin instance; packets in = the sum.
+// One of a plugin's own statistics (PluginInfo::stats), as last read.
+struct PluginStatRow {
+  std::string name;
+  bool gauge = false;  // else a counter
+  uint64_t value = 0;
+};
+
+// What the framework counted for one plugin instance (packets in = the
+// sum) and what the plugin counts itself.
 struct PluginCountsRow {
   std::string name;
   uint64_t labeled = 0, no_opinion = 0, errors = 0, held = 0;
+  std::vector<PluginStatRow> stats;
 };
 
 // How held packets left the delay line (classify/delay_line.h HoldCounts).
@@ -77,6 +86,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* dropped_;
   prometheus::Family<prometheus::Counter>* reopened_;
   prometheus::Family<prometheus::Counter>* plugin_packets_;
+  prometheus::Family<prometheus::Counter>* plugin_counters_;
+  prometheus::Family<prometheus::Gauge>* plugin_gauges_;
   prometheus::Family<prometheus::Counter>* held_;
   prometheus::Counter *written_, *unmatched_, *bytes_, *files_, *files_removed_, *reload_ok_, *reload_fail_,
       *recovered_;

@@ -200,7 +200,12 @@ void Pipeline::Publish() {
   c.files_removed = k.files_removed;
   for (size_t i = 0; rules_ && rules_->plugins() && i < rules_->plugins()->size(); ++i) {
     const PluginInstance& in = rules_->plugins()->at(i);
-    c.plugins.push_back({in.name(), in.counts().labeled, in.counts().no_opinion, in.counts().errors, in.counts().held});
+    PluginCountsRow row{in.name(),          in.counts().labeled, in.counts().no_opinion,
+                        in.counts().errors, in.counts().held,    {}};
+    std::vector<uint64_t> values = in.Stats();
+    for (size_t k = 0; k < values.size(); ++k)
+      row.stats.push_back({in.info().stats[k].name, in.info().stats[k].kind == plugin::StatKind::kGauge, values[k]});
+    c.plugins.push_back(std::move(row));
   }
   const HoldCounts& h = delay_.counts();
   c.held = {h.labeled, h.passed, h.limit, h.flushed};

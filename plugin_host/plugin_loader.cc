@@ -4,6 +4,7 @@
 
 #include <boost/dll/shared_library.hpp>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 
 #include "plugin_host/elf_symbol.h"
@@ -55,6 +56,39 @@ bool Open(const std::string& path, boost::dll::shared_library* lib, std::string*
   }
 }
 
+// A statistic's name becomes a label value of pcapml_plugin_counter_total
+// and pcapml_plugin_gauge and a word of --stats: kept to what any metrics
+// system takes as a name.
+bool ValidStatName(const char* name) {
+  size_t n = name ? strnlen(name, plugin::kMaxStatName + 1) : 0;
+  if (n == 0 || n > plugin::kMaxStatName || name[0] < 'a' || name[0] > 'z') return false;
+  for (size_t k = 0; k < n; ++k)
+    if (!((name[k] >= 'a' && name[k] <= 'z') || (name[k] >= '0' && name[k] <= '9') || name[k] == '_')) return false;
+  return true;
+}
+
+bool CheckStats(const plugin::PluginInfo& i, const std::string& path, std::string* err) {
+  if (i.stats_size > plugin::kMaxStats)
+    return *err = path + ": its statistics table has " + std::to_string(i.stats_size) + " rows (at most " +
+                  std::to_string(plugin::kMaxStats) + ")",
+           false;
+  if (i.stats_size && !i.stats) return *err = path + ": its statistics table is missing", false;
+  for (size_t k = 0; k < i.stats_size; ++k) {
+    const plugin::StatKey& s = i.stats[k];
+    std::string row = path + ": row " + std::to_string(k + 1) + " of its statistics table";
+    if (!ValidStatName(s.name))
+      return *err = row + " is named '" + (s.name ? std::string(s.name).substr(0, 60) : "") + "': names are 1 to " +
+                    std::to_string(plugin::kMaxStatName) + " of a-z, 0-9 and '_', starting with a letter",
+             false;
+    if (s.kind != plugin::StatKind::kCounter && s.kind != plugin::StatKind::kGauge)
+      return *err = row + " (" + s.name + ") is neither a counter nor a gauge", false;
+    if (!s.description) return *err = row + " (" + s.name + ") has no description", false;
+    for (size_t j = 0; j < k; ++j)
+      if (std::string_view(i.stats[j].name) == s.name) return *err = row + " repeats the name '" + s.name + "'", false;
+  }
+  return true;
+}
+
 // Identity checks once the code is mapped.
 bool Describe(const boost::dll::shared_library& lib, const std::string& path, const std::string& expected_name,
               const plugin::PluginInfo** info, std::string* err) {
@@ -69,6 +103,7 @@ bool Describe(const boost::dll::shared_library& lib, const std::string& path, co
   for (size_t k = 0; k < i->config_size; ++k)
     if (!i->config[k].key || !i->config[k].default_value || !i->config[k].description)
       return *err = path + ": row " + std::to_string(k + 1) + " of its config table is incomplete", false;
+  if (!CheckStats(*i, path, err)) return false;
   if (!expected_name.empty() && expected_name != i->name)
     return *err = path + ": the plugin calls itself '" + i->name + "', not '" + expected_name + "' as configured",
            false;

@@ -21,6 +21,8 @@ const std::string kBuilt = PCAPML_PLUGIN_BUILD_DIR;
 const std::string kEcho = kBuilt + "/testing/test_echo.so";
 const std::string kEcho999 = kBuilt + "/testing/test_echo_v999.so";
 const std::string kEcho1 = kBuilt + "/testing/test_echo_v1.so";  // before Result::kHold
+const std::string kEchoStats = kBuilt + "/testing/test_echo_stats.so";
+const std::string kEchoBadStats = kBuilt + "/testing/test_echo_bad_stats.so";
 
 // A private directory (0755) under the test temp dir.
 std::string TempDir(const std::string& name) {
@@ -250,6 +252,50 @@ TEST(PluginSetTest, TheFrameworkCountsAndChecksLabels) {
   t.view.ip_version = 4;
   EXPECT_EQ(bad.Find("test_echo")->Process(t.view, &label), plugin::Result::kError);
   EXPECT_EQ(bad.Find("test_echo")->counts().errors, 1u);
+}
+
+// A plugin's own statistics: read through the instance, in the order of its
+// table; a plugin without a table (all plugins before them) has none.
+TEST(PluginSetTest, APluginsStatisticsAreReadInTheOrderOfItsTable) {
+  LoadedPlugin p;
+  std::string err;
+  ASSERT_TRUE(LoadPlugin(kEchoStats, "test_echo", &p, &err)) << err;
+  ASSERT_EQ(p.info->stats_size, 2u);
+  EXPECT_STREQ(p.info->stats[0].name, "ip_packets");
+  EXPECT_EQ(p.info->stats[1].kind, plugin::StatKind::kGauge);
+  std::string help = DescribePlugin(*p.info);
+  EXPECT_NE(help.find("\n  statistic ip_packets (counter): IP packets seen\n"), std::string::npos) << help;
+  EXPECT_NE(help.find("\n  statistic pending (gauge): IP packets since the last one labeled"), std::string::npos)
+      << help;
+
+  PluginSet set;
+  ASSERT_TRUE(set.Load(Specs("[[plugin]]\nname = 'test_echo'\npath = '" + kEchoStats + "'\nevery = 3\n"), &err)) << err;
+  PluginInstance* echo = set.Find("test_echo");
+  EXPECT_EQ(echo->Stats(), (std::vector<uint64_t>{0, 0}));
+  auto t = testing_packets::Decoded({}, 1);
+  plugin::Label label;
+  for (int i = 0; i < 4; ++i) echo->Process(t.view, &label);
+  t.view.ip_version = 0;  // not IP: not counted by the plugin
+  echo->Process(t.view, &label);
+  EXPECT_EQ(echo->Stats(), (std::vector<uint64_t>{4, 1}));
+  EXPECT_EQ(echo->counts().in, 5u);
+
+  PluginSet old;  // the same plugin without statistics
+  ASSERT_TRUE(old.Load(Specs("[[plugin]]\nname = 'test_echo'\npath = '" + kEcho + "'\n"), &err)) << err;
+  EXPECT_EQ(old.at(0).info().stats_size, 0u);
+  t.view.ip_version = 4;
+  EXPECT_EQ(old.Find("test_echo")->Process(t.view, &label), plugin::Result::kLabel);
+  EXPECT_TRUE(old.at(0).Stats().empty());
+  EXPECT_EQ(DescribePlugin(old.at(0).info()).find("statistic"), std::string::npos);
+}
+
+TEST(PluginLoaderTest, AStatisticsTableWithABadNameIsRefused) {
+  LoadedPlugin p;
+  std::string err;
+  EXPECT_FALSE(LoadPlugin(kEchoBadStats, "test_echo", &p, &err));
+  EXPECT_EQ(err, kEchoBadStats +
+                     ": row 2 of its statistics table is named 'Pending-Packets': names are 1 to 48 of a-z, 0-9 "
+                     "and '_', starting with a letter");
 }
 
 }  // namespace

@@ -26,6 +26,12 @@ void PluginInstance::Tick(int64_t now_ns) {
       now_ns > std::numeric_limits<int64_t>::max() - kTickNs ? std::numeric_limits<int64_t>::max() : now_ns + kTickNs;
 }
 
+std::vector<uint64_t> PluginInstance::Stats() const {
+  std::vector<uint64_t> values(info().stats_size);
+  if (!values.empty()) instance_->Stats(values.data());
+  return values;
+}
+
 bool PluginInstance::ValidLabel(const plugin::Label& l) {
   if (l.label.empty() || !CleanText(l.label, ",\r\n") || l.field_count > plugin::kMaxFields) return false;
   for (uint32_t i = 0; i < l.field_count; ++i)
@@ -99,6 +105,10 @@ std::string DescribePlugin(const plugin::PluginInfo& info) {
     out += std::string("  ") + k.key + " (" + ConfigTypeName(k.type) + ", default " + k.default_value +
            "): " + k.description + "\n";
   }
+  for (size_t i = 0; i < info.stats_size; ++i)
+    out += std::string("  statistic ") + info.stats[i].name + " (" +
+           (info.stats[i].kind == plugin::StatKind::kGauge ? "gauge" : "counter") + "): " + info.stats[i].description +
+           "\n";
   return out;
 }
 

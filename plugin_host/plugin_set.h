@@ -1,6 +1,7 @@
 // The plugin instances of one run (daemon or `pcapml label`), each with the
 // counters the framework keeps for it (Fluent Bit: every plugin gets the
-// same metrics for free): packets in, labeled, no opinion, errors, held.
+// same metrics for free): packets in, labeled, no opinion, errors, held;
+// and the plugin's own statistics, when it has some.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,11 @@ class PluginInstance {
   const std::string& source() const { return source_; }
   const plugin::PluginInfo& info() const { return *library_.info; }
   const PluginCounts& counts() const { return counts_; }
+  // The plugin's own statistics (PluginInfo::stats) as it reports them now,
+  // one value per row of its table; empty if it has none. On the packet
+  // thread, between packets: the plugin may update itself first (const as
+  // far as the framework's counts go).
+  std::vector<uint64_t> Stats() const;
 
   // Runs the plugin on one packet and counts the answer. A label that
   // breaks the comment format (',' or a line break) counts as an error.
@@ -87,7 +93,8 @@ class PluginSet {
   std::vector<std::unique_ptr<PluginInstance>> instances_;
 };
 
-// "  name (type, default ...): description" lines of a plugin's config table.
+// "  name (type, default ...): description" lines of a plugin's config
+// table, then "  statistic name (counter|gauge): description" lines.
 std::string DescribePlugin(const plugin::PluginInfo& info);
 
 }  // namespace pcapml

@@ -164,6 +164,32 @@ struct Label {
   std::string_view sample_key;
 };
 
+// --- Statistics ------------------------------------------------------------
+
+// Numbers a plugin keeps about itself beyond what pcapml counts for every
+// plugin (packets by result): what its bounded tables evicted, what it
+// could not attribute, how much it tracks now. A plugin lists them in
+// PluginInfo::stats; pcapml reads them with Instance::Stats about ten
+// times a second in the daemon (the metrics
+// pcapml_plugin_counter_total{plugin,name} and pcapml_plugin_gauge{plugin,name})
+// and once at the end of `pcapml label --stats`. Since interface version 2.
+enum class StatKind : uint8_t {
+  kCounter,  // only grows (events since the instance was created)
+  kGauge,    // a level that goes up and down (entries in a table now)
+};
+
+// One row of a plugin's statistics table. pcapml checks the table when it
+// loads the plugin: at most kMaxStats rows; names of 1 to kMaxStatName
+// characters [a-z0-9_] starting with a letter, distinct; a description.
+struct StatKey {
+  const char* name;
+  StatKind kind;
+  const char* description;
+};
+
+inline constexpr size_t kMaxStats = 16;
+inline constexpr size_t kMaxStatName = 48;
+
 // One configured instance of a plugin, with its own state. Called from one
 // thread at a time.
 class Instance {
@@ -174,6 +200,12 @@ class Instance {
   // Called as packet time passes (about once a second of it, and before the
   // first packet): drop state that timed out.
   virtual void Tick(int64_t now_ns) {}
+  // Writes the current value of each row of PluginInfo::stats to
+  // values[row] (values has PluginInfo::stats_size elements, zeroed).
+  // Called between packets on the packet thread, like Process; it may bring
+  // the instance up to date first (process reads the events waiting in its
+  // ring), and should be cheap. A plugin without statistics leaves it alone.
+  virtual void Stats(uint64_t* values) {}
 };
 
 struct PluginInfo {
@@ -189,6 +221,9 @@ struct PluginInfo {
   // the host as packets pass), and this says why. `pcapml label` and a
   // daemon replaying files refuse it before creating an instance.
   const char* live_only = nullptr;
+  // Its statistics (see Statistics): stats_size rows, or none.
+  const StatKey* stats = nullptr;
+  size_t stats_size = 0;
 };
 
 }  // namespace pcapml::plugin

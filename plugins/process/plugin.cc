@@ -49,6 +49,8 @@ const plugin::PluginInfo kInfo = {
     Create,
     "it labels packets by the sockets of this host that send and receive them, as they do; a capture file "
     "carries no owners, so only the daemon capturing live can use it",
+    kStats,
+    std::size(kStats),
 };
 
 }  // namespace

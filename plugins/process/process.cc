@@ -243,7 +243,8 @@ Result ProcessLabeler::Process(const plugin::Packet& p, plugin::Label* label) {
   if (bpf_) bpf_->Drain();
   if (!p.has_ports || (p.protocol != plugin::kProtoTcp && p.protocol != plugin::kProtoUdp)) return Result::kNoOpinion;
   const auto* e = sockets_.Find(p);
-  if (!e || !e->value.opinion) return Result::kNoOpinion;
+  if (!e) return ++unattributed_, Result::kNoOpinion;
+  if (!e->value.opinion) return Result::kNoOpinion;
   const Verdict& v = e->value;
   label->label = v.label;
   for (uint8_t i = 0; i < v.field_count; ++i)
@@ -268,6 +269,19 @@ void ProcessLabeler::Tick(int64_t now_ns) {
   if (bpf_) bpf_->Drain();
   sockets_.Expire(now_ns);
   conns_.ExpireIdle(now_ns, s_.idle_timeout_ns);
+}
+
+// Reads the ring first: the sockets announced since the last packet count
+// (and a quiet rule filter does not leave the ring to fill up).
+void ProcessLabeler::Stats(uint64_t* values) {
+  static_assert(std::size(kStats) == 6);
+  if (bpf_) bpf_->Drain();
+  values[0] = sockets_.size();
+  values[1] = sockets_.evicted();
+  values[2] = events_lost();
+  values[3] = unattributed_;
+  values[4] = conns_.size();
+  values[5] = conns_.evicted();
 }
 
 }  // namespace pcapml::process

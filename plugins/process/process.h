@@ -28,6 +28,25 @@ enum class Attribute : uint8_t { kPid, kTid, kComm, kExe, kUid, kCgroup, kUnit, 
 // Names as settings and fields spell them, in Attribute order.
 inline constexpr const char* kAttributeNames[] = {"pid", "tid", "comm", "exe", "uid", "cgroup", "unit", "container"};
 
+// The plugin's statistics (PluginInfo::stats), in the order Stats writes them.
+inline constexpr plugin::StatKey kStats[] = {
+    {"sockets_tracked", plugin::StatKind::kGauge,
+     "sockets in the table now: open ones, and closed ones within their grace (at most max_sockets)"},
+    {"sockets_evicted", plugin::StatKind::kCounter,
+     "sockets the full table dropped to make room, least recently used first (raise max_sockets); their later "
+     "packets are not attributed"},
+    {"events_lost", plugin::StatKind::kCounter,
+     "socket announcements the eBPF programs dropped because the ring was full (raise ring_bytes); their "
+     "sockets are not attributed"},
+    {"packets_unattributed", plugin::StatKind::kCounter,
+     "TCP and UDP packets that reached the rule and matched no socket of this host (another host's, forwarded, "
+     "evicted or lost)"},
+    {"connections_tracked", plugin::StatKind::kGauge, "connections whose sample key is kept now (max_connections)"},
+    {"connections_evicted", plugin::StatKind::kCounter,
+     "connections whose sample key the full table dropped (raise max_connections); a connection seen again "
+     "starts a new sample"},
+};
+
 struct Settings {
   Attribute label_from = Attribute::kComm;
   OwnerNames names;
@@ -72,6 +91,7 @@ class ProcessLabeler : public plugin::Instance {
 
   plugin::Result Process(const plugin::Packet& p, plugin::Label* label) override;
   void Tick(int64_t now_ns) override;
+  void Stats(uint64_t* values) override;
 
   // What the eBPF programs report (Start wires them here; tests call it).
   void OnEvent(const pcapml_owner_event& e);
@@ -88,6 +108,7 @@ class ProcessLabeler : public plugin::Instance {
   size_t sockets() const { return sockets_.size(); }
   uint64_t evicted() const { return sockets_.evicted(); }
   uint64_t events_lost() const { return bpf_ ? bpf_->events_lost() : 0; }
+  uint64_t unattributed() const { return unattributed_; }
 
  private:
   struct Conn {
@@ -116,6 +137,7 @@ class ProcessLabeler : public plugin::Instance {
   uint64_t netns_ = 0;
   int64_t boot_to_wall_ns_ = 0;
   std::unordered_set<Addr, AddrHash> local_;
+  uint64_t unattributed_ = 0;
 };
 
 }  // namespace pcapml::process

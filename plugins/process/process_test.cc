@@ -261,6 +261,46 @@ TEST(ProcessLabeler, FullTableEvictsTheLeastRecentlyUsed) {
   EXPECT_EQ(Feed(*p, Tcp("10.0.0.1", 3, "10.0.0.2", 80), kT0).result, Result::kLabel);
 }
 
+// What pcapml exports (pcapml_plugin_counter_total, pcapml_plugin_gauge):
+// the rows of kStats, in order.
+std::map<std::string, uint64_t> StatsOf(ProcessLabeler& p) {
+  uint64_t values[std::size(kStats)] = {};
+  p.Stats(values);
+  std::map<std::string, uint64_t> out;
+  for (size_t i = 0; i < std::size(kStats); ++i) out[kStats[i].name] = values[i];
+  return out;
+}
+
+TEST(ProcessLabeler, StatisticsCountWhatTheBoundedTablesDropAndWhatNoSocketOwns) {
+  Settings s;
+  s.max_sockets = 2;
+  s.max_connections = 1;
+  auto p = Make(std::move(s));
+  std::map<std::string, uint64_t> want = {{"sockets_tracked", 0},     {"sockets_evicted", 0},
+                                          {"events_lost", 0},         {"packets_unattributed", 0},
+                                          {"connections_tracked", 0}, {"connections_evicted", 0}};
+  EXPECT_EQ(StatsOf(*p), want);
+  for (uint16_t port : {1, 2, 3})
+    p->OnEvent(Event(PCAPML_EV_CONNECTED, "10.0.0.1", port, "10.0.0.2", 80, 6, port, "c", port));
+  want["sockets_tracked"] = 2, want["sockets_evicted"] = 1;
+  EXPECT_EQ(StatsOf(*p), want);
+  // Socket 1 was evicted: its packet and another host's are not attributed.
+  EXPECT_EQ(Feed(*p, Tcp("10.0.0.1", 1, "10.0.0.2", 80), kT0).result, Result::kNoOpinion);
+  EXPECT_EQ(Feed(*p, Segment{"10.0.0.7", "10.0.0.8", 5000, 53, 17, 1, 0, {}}, kT0).result, Result::kNoOpinion);
+  want["packets_unattributed"] = 2;
+  EXPECT_EQ(StatsOf(*p), want);
+  // Sockets 2 and 3 label; one sample key fits, so the second connection evicts the first.
+  EXPECT_EQ(Feed(*p, Tcp("10.0.0.1", 2, "10.0.0.2", 80), kT0).result, Result::kLabel);
+  EXPECT_EQ(Feed(*p, Tcp("10.0.0.1", 3, "10.0.0.2", 80), kT0).result, Result::kLabel);
+  want["connections_tracked"] = 1, want["connections_evicted"] = 1;
+  EXPECT_EQ(StatsOf(*p), want);
+  // Closed sockets leave the table after their grace.
+  p->OnEvent(Event(PCAPML_EV_CLOSED, "10.0.0.1", 2, "10.0.0.2", 80, 6, 2, "c", 10));
+  p->Tick(kT0 + 10 + Settings{}.grace_ns + kSecond);
+  want["sockets_tracked"] = 1;
+  EXPECT_EQ(StatsOf(*p), want);
+}
+
 TEST(ProcessLabeler, FoundAtStartYieldsToAnnouncements) {
   auto p = Make();
   ExistingSocket client, server;

@@ -79,7 +79,7 @@ def scrape(port, netns=None):
         return r.read().decode()
 
 
-def metric(text, name, **labels):
+def metric(text, name, /, **labels):
     """The value of one series in Prometheus text format (0 if absent)."""
     for line in text.splitlines():
         if line.startswith("#") or not line.startswith(name):

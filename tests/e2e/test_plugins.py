@@ -301,6 +301,8 @@ def test_daemon_runs_plugin_rules_and_counts_them(tmp_path):
         text = scrape(port)
         assert metric(text, "pcapml_plugin_packets_total", plugin="dns", result="no_opinion") == 8
         assert metric(text, "pcapml_plugin_packets_total", plugin="dns", result="error") == 0
+        # dns keeps no statistics of its own: no series of theirs.
+        assert "pcapml_plugin_counter_total{" not in text and "pcapml_plugin_gauge{" not in text, text
     finally:
         assert d.stop() == 0
     offline, offline_rules = tmp_path / "offline.pcapng", tmp_path / "offline.toml"
@@ -310,6 +312,62 @@ def test_daemon_runs_plugin_rules_and_counts_them(tmp_path):
     want = [r[0] for r in tshark(offline, "frame.comment") if r[0]]
     assert len(want) == 14
     assert got == want
+
+
+def test_plugin_statistics_reach_stats_metrics_and_the_stop_line(tmp_path):
+    """test_echo_stats counts the IP packets it sees (a counter) and those since
+    its last label (a gauge, every = 4): `label --stats` prints them, the daemon
+    exports them as pcapml_plugin_counter_total and pcapml_plugin_gauge and logs
+    them when it stops. tshark counts the IP packets."""
+    from daemon_util import Daemon, free_port as metrics_port, metric, scrape, write_config
+
+    cap = tmp_path / "dns.pcap"
+    write_dns_capture(cap)
+    ip = len(tshark(cap, "frame.number", extra=["-Y", "ip or ipv6"]))
+    frames = len(tshark(cap, "frame.number"))
+    assert ip >= 8
+    so = os.path.join(PLUGINS, "testing", "test_echo_stats.so")
+    assert "  statistic pending (gauge): IP packets since the last one labeled (every > 1)" in \
+        run("plugins", so).stdout.splitlines()
+    rules = write_rules(tmp_path, '[[rule]]\nid = "echo"\nplugin = "test_echo"\n')
+    top = f'[[plugin]]\nname = "test_echo"\npath = "{so}"\nevery = 4\n'
+    offline_rules = tmp_path / "offline.toml"
+    offline_rules.write_text(rules.read_text() + top)
+    p = run("label", "-P", cap, "-L", offline_rules, "-W", tmp_path / "offline.pcapng", "--stats")
+    lines = p.stderr.splitlines()
+    at = lines.index(f"pcapml label: plugin test_echo: {frames} packets in, {ip // 4} labeled, "
+                     f"{frames - ip // 4} no opinion, 0 errors, 0 held")
+    assert lines[at + 1] == f"pcapml label: plugin test_echo: ip_packets={ip}, pending={ip % 4}", lines
+
+    port, out = metrics_port(), tmp_path / "out"
+    cfg = write_config(tmp_path / "d.toml", [{"file": str(cap), "pace": "fast"},
+                                             {"interface": "lo", "filter": "udp port 9"}],
+                       [rules], out, port=port, top=top)
+    d = Daemon(cfg)
+    try:
+        d.wait_for("ready")
+        deadline = time.time() + 10
+        while metric(scrape(port), "pcapml_plugin_counter_total", plugin="test_echo", name="ip_packets") < ip:
+            assert time.time() < deadline, scrape(port)
+            time.sleep(0.1)
+        time.sleep(0.3)  # a few more publications: nothing more comes
+        text = scrape(port)
+        assert metric(text, "pcapml_plugin_counter_total", plugin="test_echo", name="ip_packets") == ip
+        assert metric(text, "pcapml_plugin_gauge", plugin="test_echo", name="pending") == ip % 4
+        assert "# TYPE pcapml_plugin_counter_total counter" in text and "# TYPE pcapml_plugin_gauge gauge" in text
+    finally:
+        assert d.stop() == 0
+    assert f"pcapml daemon: plugin test_echo: {frames} packets in, {ip // 4} labeled, {frames - ip // 4} no " \
+        f"opinion, 0 errors, 0 held; ip_packets={ip}, pending={ip % 4}" in d.lines, d.lines
+
+
+def test_a_plugin_with_a_bad_statistics_table_is_refused(tmp_path):
+    so = os.path.join(PLUGINS, "testing", "test_echo_bad_stats.so")
+    p = run("plugins", so, check=False)
+    assert p.returncode == 1
+    assert p.stderr.strip().splitlines() == [
+        f"pcapml: {so}: row 2 of its statistics table is named 'Pending-Packets': names are 1 to 48 of a-z, "
+        "0-9 and '_', starting with a letter"], p.stderr
 
 
 def test_daemon_config_checks_plugin_settings(tmp_path):
@@ -377,6 +435,12 @@ prefix = "POST "
 label = "upload"
 """)
     out = tmp_path / "out.pcapng"
-    run("label", "-P", tmp_path / "http.pcap", "-L", rules, "-W", out, "--keep-unmatched")
+    p = run("label", "-P", tmp_path / "http.pcap", "-L", rules, "-W", out, "--keep-unmatched", "--stats")
     labels = [r[0].split(",", 1)[1] if r[0] else "" for r in tshark(out, "frame.comment")]
     assert labels == ["upload", "", "", ""]
+    # Its statistic, as the README shows it: "" and "POST" are shorter than "POST ".
+    lines = p.stderr.splitlines()
+    at = lines.index("pcapml label: plugin payload_prefix: 4 packets in, 1 labeled, 3 no opinion, 0 errors, 0 held")
+    assert lines[at + 1] == "pcapml label: plugin payload_prefix: too_short=2", lines
+    assert "  statistic too_short (counter): packets whose payload is shorter than the prefix" in \
+        run("plugins", so).stdout.splitlines()

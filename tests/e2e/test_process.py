@@ -21,7 +21,7 @@ import time
 import pytest
 
 from conftest import BIN, copies_for_every_user, run, tshark
-from daemon_util import Daemon, completed_files, free_port, write_config
+from daemon_util import Daemon, completed_files, free_port, metric, write_config
 
 PLUGIN = os.path.join(os.path.dirname(BIN), "plugins", "process.so")
 
@@ -78,6 +78,39 @@ for i in range(5):
     s.sendto(b"ping %d" % i, ("127.0.0.1", 9999))   # no connect()
     s.recvfrom(2048)
 print(s.getsockname()[1], flush=True)
+"""
+
+
+# Listens on 127.0.0.1:7000 and holds argv[1] connections to itself open:
+# a listener, argv[1] connecting and argv[1] accepted sockets of one owner.
+HOLDER = SET_COMM.format(name="holder") + """
+import socket, sys
+n = int(sys.argv[1])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 7000))
+srv.listen(128)
+clients = [socket.create_connection(("127.0.0.1", 7000)) for _ in range(n)]
+accepted = [srv.accept()[0] for _ in range(n)]
+print("open", flush=True)
+sys.stdin.readline()
+for c in clients:
+    c.sendall(b"x")
+for a in accepted:
+    a.recv(1)
+print("sent", flush=True)
+sys.stdin.readline()
+"""
+
+# Many short-lived UDP sockets, each sending one datagram: announcements
+# faster than a small ring drained ten times a second holds.
+BURST = """
+import socket
+for i in range(30000):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"x", ("127.0.0.1", 9))
+    s.close()
+print("done", flush=True)
 """
 
 
@@ -385,3 +418,99 @@ def test_needs_only_bpf_perfmon_and_net_admin(tmp_path, lab):
     (tmp_path / "process.toml").write_text(text.replace("../../build/plugins/process.so", PLUGIN)
                                            .replace('directory = "../../out/process"', 'directory = "out"'))
     assert "ok: 1 source(s), 1 rule(s)" in run("daemon", "--check-config", tmp_path / "process.toml").stdout
+
+
+def test_statistics_count_tracked_evicted_lost_and_unattributed(tmp_path, lab):
+    """The plugin's own statistics, scraped from the daemon's metrics inside
+    namespace A: sockets tracked while a program holds connections open, none
+    evicted at the default bound; datagrams from the other namespace to a
+    port nothing listens on are exactly the unattributed packets. Then with
+    max_sockets = 4 and the smallest ring: the table stays at 4, what the
+    holder opened beyond it is evicted, and a burst of sockets loses
+    announcements. The stop line of the daemon carries them too."""
+    port = free_port()
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nid = "owner"\nplugin = "process"\nfilter = "tcp port 7000 or udp port 7001"\n')
+
+    def start(settings):
+        top = f'[[plugin]]\nname = "process"\npath = "{PLUGIN}"\n{settings}\n'
+        cfg = write_config(tmp_path / "daemon.toml", [{"interface": "lo"}, {"interface": lab.veth_a}], [rules],
+                           tmp_path / "out", port=port, top=top)
+        d = NsDaemon(lab.a, cfg)
+        d.wait_for("ready", timeout=30)
+        return d
+
+    def stats():
+        text = sh("ip", "netns", "exec", lab.a, "curl", "-s", f"http://127.0.0.1:{port}/metrics").stdout
+        got = {}
+        for name in ("sockets_evicted", "events_lost", "packets_unattributed", "connections_evicted"):
+            got[name] = metric(text, "pcapml_plugin_counter_total", plugin="process", name=name)
+        for name in ("sockets_tracked", "connections_tracked"):
+            got[name] = metric(text, "pcapml_plugin_gauge", plugin="process", name=name)
+        assert f'pcapml_plugin_gauge{{name="sockets_tracked",plugin="process"}}' in text, text
+        return got
+
+    def until(check, what):
+        deadline = time.time() + 10
+        while True:
+            got = stats()
+            if check(got):
+                return got
+            assert time.time() < deadline, (what, got)
+            time.sleep(0.1)
+
+    def hold(n):
+        holder = lab.start("holder", lab.a, ["/usr/bin/python3", "-c", HOLDER, str(n)], stdin=subprocess.PIPE)
+        assert holder.stdout.readline().strip() == "open"
+        return holder
+
+    # The default bound: nothing evicted, every socket of the holder tracked.
+    d = start("")
+    try:
+        n = 5
+        holder = hold(n)
+        got = until(lambda g: g["sockets_tracked"] >= 2 * n + 1, "the holder's sockets tracked")
+        assert got["sockets_evicted"] == 0 and got["events_lost"] == 0, got
+        holder.stdin.write("send\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "sent"
+        # Another host's datagrams to a port nobody here listens on: no socket of this host.
+        sh("ip", "netns", "exec", lab.b, "/usr/bin/python3", "-c",
+           "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+           f"for i in range(7): s.sendto(b'x', ('{lab.a_addr}', 7001))\n")
+        got = until(lambda g: g["packets_unattributed"] >= 7, "seven unattributed datagrams")
+        time.sleep(0.3)
+        got = stats()
+        # Every packet of the holder's connections was attributed: only the seven are not.
+        assert got["packets_unattributed"] == 7, got
+        assert got["sockets_evicted"] == 0 and got["sockets_tracked"] >= 2 * n + 1, got
+        assert got["connections_tracked"] == n and got["connections_evicted"] == 0, got
+        holder.stdin.write("end\n")
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    finally:
+        assert d.stop() == 0, d.lines
+    stop = [l for l in d.lines if l.startswith("pcapml daemon: plugin process: ")]
+    assert len(stop) == 1 and "; sockets_tracked=" in stop[0] and ", sockets_evicted=0, events_lost=0, " \
+        "packets_unattributed=7, " in stop[0], d.lines
+
+    # A table of four sockets and the smallest ring.
+    d = start("max_sockets = 4\nring_bytes = 65536")
+    try:
+        before = stats()
+        n = 10
+        holder = hold(n)
+        got = until(lambda g: g["sockets_evicted"] >= before["sockets_evicted"] + 2 * n + 1 - 4,
+                    "the holder's sockets beyond four evicted")
+        assert got["sockets_tracked"] == 4, got
+        assert got["events_lost"] == 0, got
+        burst = lab.start("burst", lab.a, ["/usr/bin/python3", "-c", BURST])
+        assert burst.communicate(timeout=60)[0].strip() == "done"
+        got = until(lambda g: g["events_lost"] > 0, "announcements lost to the small ring")
+        assert got["sockets_tracked"] == 4, got
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    finally:
+        assert d.stop() == 0, d.lines
+    stop = [l for l in d.lines if l.startswith("pcapml daemon: plugin process: ")]
+    assert len(stop) == 1 and "sockets_tracked=4, " in stop[0] and "events_lost=0," not in stop[0], d.lines
