@@ -203,8 +203,8 @@ void Pipeline::Publish() {
     PluginCountsRow row{in.name(),          in.counts().labeled, in.counts().no_opinion,
                         in.counts().errors, in.counts().held,    {}};
     std::vector<uint64_t> values = in.Stats();
-    for (size_t k = 0; k < values.size(); ++k)
-      row.stats.push_back({in.info().stats[k].name, in.info().stats[k].kind == plugin::StatKind::kGauge, values[k]});
+    for (size_t j = 0; j < values.size(); ++j)
+      row.stats.push_back({in.info().stats[j].name, in.info().stats[j].kind == plugin::StatKind::kGauge, values[j]});
     c.plugins.push_back(std::move(row));
   }
   const HoldCounts& h = delay_.counts();

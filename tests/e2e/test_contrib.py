@@ -75,9 +75,12 @@ def test_every_expression_parses(tmp_path):
 
 def test_metric_names_exist_in_a_real_scrape_and_the_alert_gauges_work(tmp_path):
     rules = tmp_path / "rules.toml"
-    good = '[[rule]]\nid = "pos"\nplugin = "flow_position"\nfilter = "udp"\n\n[[rule]]\nid = "all"\nlabel = "all"\n'
+    # flow_position, and a test plugin with statistics of its own (the plugin statistics panels).
+    good = ('[[rule]]\nid = "pos"\nplugin = "flow_position"\nfilter = "udp"\n\n'
+            '[[rule]]\nid = "echo"\nplugin = "test_echo"\nfilter = "tcp"\n\n[[rule]]\nid = "all"\nlabel = "all"\n')
     rules.write_text(good)
     plugin = os.path.join(os.path.dirname(BIN), "plugins", "flow_position.so")
+    echo = os.path.join(os.path.dirname(BIN), "plugins", "testing", "test_echo_stats.so")
     port, out = free_port(), tmp_path / "out"
     # The sample lab's capture (3.7 s at twice its pace: the last file completes well after the
     # daemon's start), then an idle live source that keeps the daemon running.
@@ -86,7 +89,8 @@ def test_metric_names_exist_in_a_real_scrape_and_the_alert_gauges_work(tmp_path)
                                              {"interface": "lo", "filter": "udp port 9"}],
                        [rules], out, port=port,
                        output_extra='rotate_packets = 10\nrotate_seconds = 3600\nmax_bytes = "20KiB"',
-                       top=f'[[plugin]]\nname = "flow_position"\npath = "{plugin}"\n')
+                       top=f'[[plugin]]\nname = "flow_position"\npath = "{plugin}"\n\n'
+                           f'[[plugin]]\nname = "test_echo"\npath = "{echo}"\nevery = 1000\n')
     d = Daemon(cfg)
     try:
         d.wait_for("ready")
@@ -98,7 +102,7 @@ def test_metric_names_exist_in_a_real_scrape_and_the_alert_gauges_work(tmp_path)
         text = scrape(port)
         exposed = set(re.findall(r"^# TYPE (\w+) ", text, re.M))
         used = {n for e in dashboard_exprs() + alert_exprs() for n in re.findall(r"\bpcapml_\w+", e)}
-        assert len(used) >= 12
+        assert len(used) >= 14 and {"pcapml_plugin_counter_total", "pcapml_plugin_gauge"} <= used
         assert used <= exposed, used - exposed
         # The gauges the alerts read.
         assert metric(text, "pcapml_output_rotate_seconds") == 3600
