@@ -294,7 +294,9 @@ void RotatingSink::EndFailure() {
 
 // Only completed files are listed (daemon/disk_budget.h), never the one
 // being written. The room kept for the next file is rotate_bytes, or without
-// it the size of the file just completed.
+// it the size of the file just completed. That file stays even when its name
+// sorts before others (a replayed capture's time rotation names files after
+// its recorded periods).
 void RotatingSink::PruneOldFiles(const std::string& completed) {
   std::vector<CompletedFile> done = ListCompletedFiles(config_.directory, config_.prefix);
   std::error_code ec;
@@ -303,7 +305,8 @@ void RotatingSink::PruneOldFiles(const std::string& completed) {
   size_t remove = FilesToRemove(done, config_.max_files, config_.max_bytes, ec ? 0 : reserve);
   stats_.bytes_kept = 0;
   for (size_t i = 0; i < done.size(); ++i) {
-    if (i < remove && fs::remove(done[i].path, ec))
+    if (i < remove && fs::path(done[i].path).filename() != fs::path(completed).filename() &&
+        fs::remove(done[i].path, ec))
       ++stats_.files_removed;
     else
       stats_.bytes_kept += done[i].bytes;

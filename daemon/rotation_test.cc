@@ -98,13 +98,37 @@ TEST(RotationTest, AQuietLinkCompletesTheFileAfterThePeriodHasSettled) {
   s.Write(kT0 + 12 * kS, kT0 + 12 * kS);
   std::string err;
   ASSERT_TRUE(s.sink->Close(&err)) << err;
-  EXPECT_EQ(s.Files(), (std::vector<std::string>{"t-20261201T100000Z-000001.pcapng", "t-20261201T100010Z-000002.pcapng"}));
+  EXPECT_EQ(s.Files(),
+            (std::vector<std::string>{"t-20261201T100000Z-000001.pcapng", "t-20261201T100010Z-000002.pcapng"}));
   EXPECT_EQ(s.sink->stats().late_packets, 1u);
   std::vector<std::string> log = s.sink->TakeLogLines();
   ASSERT_EQ(log.size(), 1u);
   EXPECT_NE(log[0].find("t-20261201T100010Z-000002.pcapng has 1 packet(s) stamped before its period began"),
             std::string::npos)
       << log[0];
+}
+
+// A replayed capture's files are named after its recorded periods, before
+// the newer files already there: the budget never removes the file it just
+// completed.
+TEST(RotationTest, TheBudgetKeepsTheFileJustCompletedWhateverItsName) {
+  Dir dir;
+  std::string newer = dir.path + "/t-20300101T000000Z-000001.pcapng";
+  WriteCapture(newer, SamplePackets(3));
+  OutputConfig c;
+  c.directory = dir.path;
+  c.prefix = "t";
+  c.rotate_seconds = 10;
+  c.max_files = 1;
+  c.fsync = false;
+  RotatingSink sink(c, "", nullptr);
+  uint32_t ifc = sink.Interface({"eth0", 1, 65535, ""});
+  uint8_t frame[60] = {};
+  sink.Write(ifc, kT0, frame, sizeof frame, sizeof frame, "", kT0 + 1000 * kS);
+  std::string err;
+  ASSERT_TRUE(sink.Close(&err)) << err;
+  EXPECT_TRUE(fs::exists(dir.path + "/t-20261201T100000Z-000001.pcapng"));
+  EXPECT_EQ(Timestamps(dir.path + "/t-20261201T100000Z-000001.pcapng"), std::vector<int64_t>{kT0});
 }
 
 // Without rotation by time, names carry the wall clock of the file's start.
