@@ -108,6 +108,8 @@ class Daemon {
     if (!plugins_.Load(config_.plugins, &err, AllLive(config_))) return Fail(err);
     auto rules = LoadRules(&err);
     if (!rules) return Fail(err);
+    // Before the sink counts what the output directory keeps.
+    RecoverEarlierFiles();
     pipeline_ = std::make_unique<Pipeline>(
         config_, &metrics_, [this](const std::string& path) { asio::post(io_, [this, path] { PostRotate(path); }); });
     if (!metrics_.Start(config_.metrics_listen, config_.metrics_listen_key, &err) || !pipeline_->Open(&err))
@@ -116,7 +118,6 @@ class Daemon {
     metrics_.SetMaxBytes(config_.output.max_bytes);
     if (!Prepare(rules.get(), &err)) return Fail(err);
     if (!DropPrivileges(config_, &err)) return Fail(err);
-    RecoverEarlierFiles();
     file_rules_ = rules->size();
     metrics_.SetRulesLoaded(file_rules_);
     pipeline_->Start(std::move(rules));

@@ -46,15 +46,41 @@ bool FileSystemSpace(const std::string& path, uint64_t* free_bytes, uint64_t* si
   return true;
 }
 
+namespace {
+
+// Bytes of the "<prefix>-*.pcapng.partial" files in directory: what an
+// earlier run left, completed at start (daemon/recovery.h) before anything
+// is written.
+uint64_t PartialBytes(const std::string& directory, const std::string& prefix) {
+  uint64_t bytes = 0;
+  std::error_code ec;
+  const std::string start = prefix + "-", end = ".pcapng.partial";
+  for (const auto& e : fs::directory_iterator(directory, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(start, 0) != 0 || name.size() <= start.size() + end.size() ||
+        name.compare(name.size() - end.size(), end.size(), end) != 0)
+      continue;
+    uint64_t size = e.file_size(ec);
+    if (!ec) bytes += size;
+  }
+  return bytes;
+}
+
+}  // namespace
+
 bool CheckDiskBudget(const OutputConfig& config, std::string* err) {
   if (config.max_bytes == 0) return true;
   uint64_t free_bytes = 0, size_bytes = 0, kept = 0;
   if (!FileSystemSpace(config.directory, &free_bytes, &size_bytes, err)) return false;
   for (const CompletedFile& f : ListCompletedFiles(config.directory, config.prefix)) kept += f.bytes;
+  uint64_t partial = PartialBytes(config.directory, config.prefix);
+  kept += partial;
   if (config.max_bytes <= free_bytes + kept) return true;
   *err = "[output] max_bytes " + FormatBytes(config.max_bytes) + " is more than " + config.directory +
-         " can hold: " + FormatBytes(free_bytes) + " free plus " + FormatBytes(kept) +
-         " in completed files; lower max_bytes or free space";
+         " can hold: " + FormatBytes(free_bytes) + " free plus " + FormatBytes(kept) + " in completed files" +
+         (partial ? " (" + FormatBytes(partial) + " of them .partial files an earlier run left, completed at start)"
+                  : "") +
+         "; lower max_bytes or free space";
   return false;
 }
 

@@ -30,8 +30,9 @@ size_t FilesToRemove(const std::vector<CompletedFile>& files, uint32_t max_files
 bool FileSystemSpace(const std::string& path, uint64_t* free_bytes, uint64_t* size_bytes, std::string* err);
 
 // A budget larger than the file system's free space plus the completed files
-// it may remove cannot be kept: the disk would fill first. The error says
-// how much there is.
+// it may remove cannot be kept: the disk would fill first. The .partial
+// files an earlier run left count as completed: the daemon completes them
+// before it writes (daemon/recovery.h). The error says how much there is.
 bool CheckDiskBudget(const OutputConfig& config, std::string* err);
 
 }  // namespace pcapml

@@ -134,7 +134,7 @@ void Pipeline::Handle(Source& source, size_t index, const SourcePacket& p, int64
   }
   now_ns_ = now_ns;
   if (p.ts_ns > newest_ts_) newest_ts_ = p.ts_ns, newest_wall_ = now_ns;
-  if (!delay_.empty() && sink_.RotationDue(now_ns)) Release();  // no hold spans two files
+  if (!delay_.empty() && sink_.RotationDue(p.ts_ns)) Release();  // no hold spans two files
   rules_->Process(
       LinePacket{static_cast<uint32_t>(map[p.interface]), p.link_type, p.ts_ns, p.data, p.caplen, p.orig_len},
       &runtime_);
@@ -249,13 +249,17 @@ void Pipeline::Run() {
     }
     if (now >= next_publish) {
       now_ns_ = now;
+      // On a quiet link packet time stands still: let it run with the wall
+      // clock since the newest packet, so a hold and a period still end.
+      int64_t clock = now;
+      if (newest_ts_ != INT64_MIN)
+        clock = newest_ts_ > INT64_MAX - (now - newest_wall_) ? INT64_MAX : newest_ts_ + (now - newest_wall_);
       if (!delay_.empty()) {
-        // On a quiet link packet time stands still: let it run with the
-        // wall clock since the newest packet, so a hold still ends.
-        delay_.Advance(newest_ts_ > INT64_MAX - (now - newest_wall_) ? INT64_MAX : newest_ts_ + (now - newest_wall_));
-        if (sink_.RotationDue(now)) Release();
+        delay_.Advance(clock);
+        // (RotationDue(INT64_MIN): a rotation by size or count is due)
+        if (sink_.TickRotates(clock) || sink_.RotationDue(INT64_MIN)) Release();
       }
-      sink_.Tick(now);
+      sink_.Tick(now, clock);
       Publish();
       next_publish = now + kPublishNs;
     }

@@ -39,8 +39,8 @@ uint32_t RotatingSink::Interface(const InterfaceKey& key) {
   return static_cast<uint32_t>(interfaces_.size() - 1);
 }
 
-std::string RotatingSink::FileName(int64_t now_ns) {
-  time_t secs = static_cast<time_t>(now_ns / kNs);
+std::string RotatingSink::FileName(int64_t start_ns) {
+  time_t secs = static_cast<time_t>(start_ns / kNs);
   struct tm tm;
   gmtime_r(&secs, &tm);
   char stamp[32];
@@ -55,10 +55,19 @@ std::string RotatingSink::FileName(int64_t now_ns) {
   }
 }
 
-bool RotatingSink::OpenFile(int64_t now_ns) {
+// With rotation by time, the file of the period ts_ns falls in (or, for a
+// packet of a period already completed, of the next one), named after the
+// period's start; otherwise named after the wall clock.
+bool RotatingSink::OpenFile(int64_t ts_ns, int64_t now_ns) {
+  int64_t start_ns = now_ns;
+  if (config_.rotate_seconds > 0) {
+    int64_t period = config_.rotate_seconds * kNs;
+    int64_t at = std::max(ts_ns, completed_until_ns_);
+    start_ns = at / period * period - (at % period < 0 ? period : 0);  // floor, before 1970 too
+  }
   auto file = std::make_unique<OutputFile>();
   std::string err;
-  if (!file->Open(FileName(now_ns), &err, 1u << 20)) {
+  if (!file->Open(FileName(start_ns), &err, 1u << 20)) {
     SetError(err, now_ns);
     retry_at_ns_ = now_ns + kRetryNs;
     return false;
@@ -69,17 +78,18 @@ bool RotatingSink::OpenFile(int64_t now_ns) {
   std::fill(file_iface_.begin(), file_iface_.end(), -1);
   idb_offset_.clear();
   file_packets_ = 0;
+  file_late_ = 0;
   if (config_.rotate_seconds > 0) {
-    int64_t period = config_.rotate_seconds * kNs;
-    rotate_at_ns_ = (now_ns / period + 1) * period;
+    period_ns_ = start_ns;
+    rotate_at_ns_ = start_ns + config_.rotate_seconds * kNs;
   }
   return true;
 }
 
-bool RotatingSink::NeedsRotation(int64_t now_ns) const {
+bool RotatingSink::NeedsRotation(int64_t packet_ns) const {
   return (config_.rotate_bytes && file_->bytes_written() >= config_.rotate_bytes) ||
          (config_.rotate_packets && file_packets_ >= config_.rotate_packets) ||
-         (config_.rotate_seconds && now_ns >= rotate_at_ns_);
+         (config_.rotate_seconds && packet_ns >= rotate_at_ns_);
 }
 
 void RotatingSink::Flush(int64_t now_ns) {
@@ -124,6 +134,14 @@ void RotatingSink::ForgetLostBlocks(int64_t now_ns) {
 
 void RotatingSink::Complete(int64_t now_ns) {
   if (!file_) return;
+  if (file_late_) {
+    char buf[160];
+    snprintf(buf, sizeof buf,
+             " has %llu packet(s) stamped before its period began: ", static_cast<unsigned long long>(file_late_));
+    log_lines_.push_back("output: " + file_->path() + buf +
+                         "they came after the file of their period was completed (a source behind the others, "
+                         "or more than 0.3 s late from the kernel)");
+  }
   std::string err;
   bool ok = file_->Commit(&err, config_.fsync);
   std::string path = file_->path();
@@ -178,8 +196,8 @@ void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data,
     return;
   }
   retry_at_ns_ = 0;
-  if (file_ && NeedsRotation(now_ns)) Complete(now_ns);
-  if (!file_ && !OpenFile(now_ns)) {
+  if (file_ && NeedsRotation(ts_ns)) Complete(now_ns);
+  if (!file_ && !OpenFile(ts_ns, now_ns)) {
     ++stats_.dropped_output;
     return;
   }
@@ -195,7 +213,7 @@ void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data,
       return;
     }
   }
-  if (!file_ && !OpenFile(now_ns)) {  // the flush lost the section header
+  if (!file_ && !OpenFile(ts_ns, now_ns)) {  // the flush lost the section header
     ++stats_.dropped_output;
     return;
   }
@@ -209,12 +227,14 @@ void RotatingSink::Write(uint32_t interface, int64_t ts_ns, const uint8_t* data,
   ++stats_.packets_written;
   ++file_packets_;
   ++pending_packets_;
+  if (config_.rotate_seconds && ts_ns < period_ns_) ++file_late_, ++stats_.late_packets;
 }
 
-void RotatingSink::Tick(int64_t now_ns) {
+void RotatingSink::Tick(int64_t now_ns, int64_t packet_clock_ns) {
   if (!unrenamed_.empty()) RetryRenames(now_ns);
   if (!file_) return;
-  if (config_.rotate_seconds && now_ns >= rotate_at_ns_) {
+  if (TickRotates(packet_clock_ns)) {
+    completed_until_ns_ = rotate_at_ns_;
     Complete(now_ns);
     return;
   }
@@ -274,7 +294,9 @@ void RotatingSink::EndFailure() {
 
 // Only completed files are listed (daemon/disk_budget.h), never the one
 // being written. The room kept for the next file is rotate_bytes, or without
-// it the size of the file just completed.
+// it the size of the file just completed. That file stays even when its name
+// sorts before others (a replayed capture's time rotation names files after
+// its recorded periods).
 void RotatingSink::PruneOldFiles(const std::string& completed) {
   std::vector<CompletedFile> done = ListCompletedFiles(config_.directory, config_.prefix);
   std::error_code ec;
@@ -283,7 +305,8 @@ void RotatingSink::PruneOldFiles(const std::string& completed) {
   size_t remove = FilesToRemove(done, config_.max_files, config_.max_bytes, ec ? 0 : reserve);
   stats_.bytes_kept = 0;
   for (size_t i = 0; i < done.size(); ++i) {
-    if (i < remove && fs::remove(done[i].path, ec))
+    if (i < remove && fs::path(done[i].path).filename() != fs::path(completed).filename() &&
+        fs::remove(done[i].path, ec))
       ++stats_.files_removed;
     else
       stats_.bytes_kept += done[i].bytes;
