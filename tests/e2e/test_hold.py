@@ -360,7 +360,7 @@ names = {{ "*.example.org" = "example-org" }}
 
 def test_daemon_releases_held_packets_in_order_at_rotation_and_stop(tmp_path):
     """A connection that never sends a ClientHello is held (hold = 30s);
-    the wall-clock rotation and then SIGTERM release it into the file being
+    the time rotation and then SIGTERM release it into the file being
     completed, in capture order, to the later rule; the files together are
     exactly what tcpdump saw."""
     v = NsPair(24)
