@@ -27,11 +27,13 @@ def period_start(path):
 
 
 def file_times(path):
-    """(packets, first, last, in time order) of a file, read by Wireshark's capinfos: an error fails."""
+    """(packets, earliest, latest) of a file, read by Wireshark's capinfos: an error fails. Not whether
+    it is in time order: the kernel itself stamps a few packets of a veth under load out of order
+    (seen: one step back of 301 ns in 382,853 packets), and the daemon keeps capture order."""
     p = subprocess.run(["capinfos", "-T", "-r", "-N", "-c", "-a", "-e", "-o", "-S", path], capture_output=True, text=True)
     assert p.returncode == 0 and not p.stderr, (path, p.stderr)
-    _, count, first, last, ordered = p.stdout.rstrip("\n").split("\t")
-    return int(count), Decimal(first), Decimal(last), ordered == "True"
+    _, count, first, last, _ = p.stdout.rstrip("\n").split("\t")
+    return int(count), Decimal(first), Decimal(last)
 
 
 def test_time_rotation_keeps_its_boundaries_at_top_speed(tmp_path, veth):
@@ -59,11 +61,11 @@ def test_time_rotation_keeps_its_boundaries_at_top_speed(tmp_path, veth):
     assert len(files) >= 4, files  # three boundaries crossed at least
     previous_start, previous_last, in_files = None, None, 0
     for f in files:
-        count, first, last, ordered = file_times(f)
+        count, first, last = file_times(f)
         start = period_start(f)
         assert start % PERIOD == 0, f
-        assert count > 0 and ordered, (f, count, ordered)
-        # Every packet stamped inside the file's period (first and last bound them: in time order).
+        assert count > 0, f
+        # Every packet stamped inside the file's period (the earliest and the latest bound them).
         assert start <= first and last < start + PERIOD, (f, first, last)
         if previous_start is not None:
             assert start > previous_start, (f, "two files of one period")
