@@ -79,11 +79,29 @@ Capture::~Capture() {
   Py_DECREF(path_);
 }
 
+void Capture::SetRange(uint64_t start, uint64_t stop, uint64_t prefix_end, uint64_t first_idx) {
+  ranged_ = start > 0;
+  start_ = range_pos_ = start;
+  stop_ = stop;
+  prefix_end_ = prefix_end;
+  first_idx_ = first_idx;
+}
+
 bool Capture::Open() {
   std::string err;
-  if (reader_.Open(fs_path_, &err)) return true;
-  SetError(err);
-  return false;
+  if (!reader_.Open(fs_path_, &err)) return SetError(err), false;
+  if (!ranged_) return true;
+  // The blocks before the range: the section header and interfaces, up to the first packet at prefix_end or after.
+  Packet p;
+  for (;;) {
+    PacketReader::Status st = reader_.Next(&p, &err);
+    if (st == PacketReader::Status::kEnd) break;
+    if (st != PacketReader::Status::kPacket) return SetError(err), false;
+    if (p.offset >= prefix_end_) break;
+  }
+  if (!interfaces().empty()) range_iface_ = static_cast<uint32_t>(interfaces().size() - 1);
+  packets_ = first_idx_;
+  return true;
 }
 
 void Capture::SetFormatError(uint64_t offset, const std::string& what) {
@@ -242,10 +260,31 @@ bool Capture::NextPacket(Run* packet, bool* end) {
   }
   std::string err;
   Packet p;
+  if (ranged_) {  // packet blocks only, one after another
+    if (range_pos_ >= stop_) return *end = true;
+    // Read as a packet on the interface of the packet before; one on another
+    // interface is parsed all the same and read again on its own.
+    p.interface = range_iface_;
+    PacketReader::Status st = reader_.ReadAt(range_pos_, range_iface_, stop_ - range_pos_, &p, &err);
+    if (st == PacketReader::Status::kError && p.interface != range_iface_ && p.offset == range_pos_) {
+      range_iface_ = p.interface;
+      st = reader_.ReadAt(range_pos_, range_iface_, stop_ - range_pos_, &p, &err);
+    }
+    if (st != PacketReader::Status::kPacket) return SetError(err), false;
+    range_pos_ += p.length;
+    uint64_t idx = packets_++;
+    uint32_t id;
+    if (!CommentOf(p, &id)) return false;
+    *packet = {p.offset, idx, 1, id, p.interface, p.length, kNoRun};
+    return true;
+  }
   for (;;) {
     PacketReader::Status st = reader_.Next(&p, &err);
     if (st == PacketReader::Status::kEnd) return *end = true;
     if (st != PacketReader::Status::kPacket) return SetError(err), false;  // errors, and a capture cut short
+    if (p.offset >= stop_) return *end = true;
+    if (p.offset != expect_) after_gap_ = p.offset;  // blocks other than packets before this one
+    expect_ = p.offset + p.length;
     uint64_t idx = packets_++;
     uint32_t id;
     if (!CommentOf(p, &id)) return false;
@@ -326,6 +365,30 @@ bool Capture::ReadPacket(const Run& run, uint32_t j, uint64_t offset, Packet* p,
   if (*next > end || (j + 1 == run.count && *next != end)) {
     SetFormatError(run.offset, "the file changed between the index pass and the read pass");
     return false;
+  }
+  return true;
+}
+
+bool Capture::Cuts(uint64_t every, std::vector<std::pair<uint64_t, uint64_t>>* cuts, uint64_t* prefix_end,
+                   uint64_t* end) {
+  std::vector<std::pair<uint64_t, uint64_t>> starts;  // of every sample
+  std::shared_ptr<SampleRuns> s;
+  for (;;) {
+    if (!NextGrouped(&s)) return false;
+    if (!s) break;
+    const Run& first = runs_[s->first];
+    starts.emplace_back(first.offset, first.idx);
+  }
+  // Ranges past the first are read as packet blocks only: they begin after the last other block.
+  *prefix_end = after_gap_;
+  *end = expect_;
+  // The first range holds the first sample and the blocks before it.
+  uint64_t last = 0;
+  for (size_t i = 1; i < starts.size(); ++i) {
+    if (starts[i].first >= after_gap_ && starts[i].first - last >= every) {
+      cuts->push_back(starts[i]);
+      last = starts[i].first;
+    }
   }
   return true;
 }

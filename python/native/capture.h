@@ -99,6 +99,13 @@ class Capture {
   Capture(const Capture&) = delete;
   Capture& operator=(const Capture&) = delete;
 
+  // Reads only the packet blocks from byte `start` up to `stop` (a range of a
+  // file grouped by sample that begins at a sample's first packet, the first of
+  // them packet number `first_idx`), once the blocks before `prefix_end` (the
+  // section header and interfaces) are read. Or, with start 0, from the file's
+  // start up to `stop`. Call before Open().
+  void SetRange(uint64_t start, uint64_t stop, uint64_t prefix_end, uint64_t first_idx);
+
   // Each of these returns false with a Python exception set (FormatError or OSError).
   bool Open();
   // Indexes the whole file: every sample in the order of its first packet.
@@ -110,6 +117,13 @@ class Capture {
   // Reads packet j of `run`, whose block starts at `offset`; *next is where
   // the block after it starts.
   bool ReadPacket(const Run& run, uint32_t j, uint64_t offset, Packet* p, uint64_t* next);
+
+  // Where a grouped file can be cut into byte ranges of whole samples of at
+  // least `every` bytes each: *cuts gets (offset, packet number) of the first
+  // packet of each range but the first; ranges other than the first hold
+  // packet blocks only, from *prefix_end on (every other block is before it),
+  // and the last ends at *end, the end of the last packet block.
+  bool Cuts(uint64_t every, std::vector<std::pair<uint64_t, uint64_t>>* cuts, uint64_t* prefix_end, uint64_t* end);
 
   const Comment& comment(uint32_t id) const { return comments_[id]; }
   const Run& run(uint32_t i) const { return runs_[i]; }
@@ -155,6 +169,12 @@ class Capture {
   RunPool runs_;
   std::string deferred_error_;  // a grouped file's sample seen again, said at the next call
   uint64_t deferred_offset_ = 0;
+  // Byte ranges (SetRange); stop_ also bounds reading from the start.
+  bool ranged_ = false;
+  uint64_t start_ = 0, stop_ = UINT64_MAX, prefix_end_ = 0, first_idx_ = 0, range_pos_ = 0;
+  uint32_t range_iface_ = 0;  // of the packet read last
+  // Cuts(): where the packet after the last non-packet block is, and where the last packet block ends.
+  uint64_t after_gap_ = 0, expect_ = 0;
 };
 
 }  // namespace pcapml::native
