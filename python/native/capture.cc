@@ -189,18 +189,29 @@ bool Capture::CommentOf(const Packet& p, uint32_t* id) {
 
 bool Capture::Append(SampleRuns* s, Run packet) {
   ++s->packets;
-  if (s->last != kNoRun) {
-    Run& r = runs_[s->last];
-    if (r.offset + r.bytes == packet.offset && r.comment == packet.comment && r.interface == packet.interface &&
-        r.count < UINT32_MAX && uint64_t{r.bytes} + packet.bytes <= UINT32_MAX) {
-      ++r.count;
-      r.bytes += packet.bytes;
-      return true;
-    }
+  if (s->open_count && s->open_offset + s->open_bytes == packet.offset && s->open_comment == packet.comment &&
+      s->open_interface == packet.interface && s->open_count < UINT32_MAX &&
+      uint64_t{s->open_bytes} + packet.bytes <= UINT32_MAX) {
+    ++s->open_count;
+    s->open_bytes += packet.bytes;
+    return true;
   }
-  packet.next = kNoRun;
-  if (!runs_.Add(packet)) {
-    SetFormatError(packet.offset, "more than 2^32 runs of samples' packets: too many to index");
+  if (!Flush(s)) return false;
+  s->open_offset = packet.offset;
+  s->open_idx = packet.idx;
+  s->open_count = 1;
+  s->open_bytes = packet.bytes;
+  s->open_comment = packet.comment;
+  s->open_interface = packet.interface;
+  return true;
+}
+
+bool Capture::Flush(SampleRuns* s) {
+  if (s->open_count == 0) return true;
+  Run run{s->open_offset, s->open_idx, s->open_count, s->open_comment, s->open_interface, s->open_bytes, kNoRun};
+  s->open_count = 0;
+  if (!runs_.Add(run)) {
+    SetFormatError(run.offset, "more than 2^32 runs of samples' packets: too many to index");
     return false;
   }
   uint32_t i = runs_.size() - 1;
@@ -215,7 +226,11 @@ bool Capture::IndexAll(std::vector<SampleRuns>* samples) {
   Packet p;
   for (;;) {
     PacketReader::Status st = reader_.Next(&p, &err);
-    if (st == PacketReader::Status::kEnd) return true;
+    if (st == PacketReader::Status::kEnd) {
+      for (SampleRuns& s : *samples)
+        if (!Flush(&s)) return false;
+      return true;
+    }
     if (st != PacketReader::Status::kPacket) return SetError(err), false;  // errors, and a capture cut short
     uint64_t idx = packets_++;
     if (p.comment.data() == nullptr) continue;  // unlabeled packets belong to no sample, but count in idx
@@ -228,8 +243,8 @@ bool Capture::IndexAll(std::vector<SampleRuns>* samples) {
     if (DigitsId(p.comment.substr(0, p.comment.find(',')), &sid) && (known = sample_of.Find(sid))) {
       const SampleRuns& s = (*samples)[*known];
       bool same = s.last_size <= SampleRuns::kShort ? std::string_view(s.last_raw, s.last_size) == p.comment
-                                                    : *comments_[runs_[s.last].comment].raw == p.comment;
-      if (same) id = runs_[s.last].comment;
+                                                    : *comments_[s.open_comment].raw == p.comment;
+      if (same) id = s.open_comment;
     }
     if (id == kNoComment) {
       if (!CommentOf(p, &id)) return false;
@@ -344,6 +359,7 @@ bool Capture::NextGrouped(std::shared_ptr<SampleRuns>* out) {
         deferred_error_ = "sample " + std::to_string(sid) +
                           " appears again after other samples: the file is not grouped by sample (use grouped=False)";
       }
+      if (!Flush(s.get())) return false;
       *out = std::move(s);
       return true;
     }
@@ -351,6 +367,7 @@ bool Capture::NextGrouped(std::shared_ptr<SampleRuns>* out) {
   }
   if (s->packets) {
     done_.insert(s->sid);
+    if (!Flush(s.get())) return false;
     *out = std::move(s);
   }
   return true;
