@@ -277,14 +277,18 @@ def byte_ranges(path, every):
     Ranges but the first begin at a sample's first packet, after the last
     block that is not a packet (the section header and interfaces, whose
     blocks end before prefix_end); first_idx is the number of the first
-    packet among all packets of the file (idx of the seed's tuples).
+    packet among all packets of the file (idx of the seed's tuples). A
+    compressed file (gzip, zstd: read natively) is one range, to its end:
+    its offsets are not the file's.
     """
     if every < 1:
         raise ValueError("every must be at least 1 byte")
+    path = os.fspath(path)
+    with open(path, "rb") as f:  # the pure-Python reader's OSError
+        head = f.read(4)
+    if native.NATIVE is not None and head[:2] in (b"\x1f\x8b", b"\x28\xb5"):
+        return [(0, (1 << 64) - 1, 0, 0)]
     if native.NATIVE is not None:
-        path = os.fspath(path)
-        with open(path, "rb"):
-            pass  # the pure-Python reader's OSError
         prefix_end, end, cuts = native.NATIVE.cuts(path, os.fsencode(path), every)
     else:
         prefix_end, end, cuts = _python_cuts(path, every)

@@ -1,5 +1,6 @@
 """byte_ranges() and sampler_range(): a grouped file cut into byte ranges of whole
 samples (what pcapml.dask gives a task each) reads as the whole file does."""
+import gzip
 import random
 
 import pytest
@@ -105,3 +106,13 @@ def test_both_readers_cut_at_the_same_places(tmp_path, monkeypatch):
         with monkeypatch.context() as m:
             m.setattr(pcapml.native, "NATIVE", None)
             assert pcapml.byte_ranges(path, 1500) == native
+
+
+def test_a_compressed_file_is_one_range(tmp_path):
+    """gzip input (which the native module reads) has offsets of its own: no cut."""
+    require_native()
+    path = grouped_file(tmp_path / "g.pcapng", 5)
+    assert len(pcapml.byte_ranges(path, 100)) > 3
+    packed = tmp_path / "g.pcapng.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    assert pcapml.byte_ranges(packed, 100) == [(0, (1 << 64) - 1, 0, 0)]
