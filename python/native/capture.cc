@@ -79,11 +79,29 @@ Capture::~Capture() {
   Py_DECREF(path_);
 }
 
+void Capture::SetRange(uint64_t start, uint64_t stop, uint64_t prefix_end, uint64_t first_idx) {
+  ranged_ = start > 0;
+  start_ = range_pos_ = start;
+  stop_ = stop;
+  prefix_end_ = prefix_end;
+  first_idx_ = first_idx;
+}
+
 bool Capture::Open() {
   std::string err;
-  if (reader_.Open(fs_path_, &err)) return true;
-  SetError(err);
-  return false;
+  if (!reader_.Open(fs_path_, &err)) return SetError(err), false;
+  if (!ranged_) return true;
+  // The blocks before the range: the section header and interfaces, up to the first packet at prefix_end or after.
+  Packet p;
+  for (;;) {
+    PacketReader::Status st = reader_.Next(&p, &err);
+    if (st == PacketReader::Status::kEnd) break;
+    if (st != PacketReader::Status::kPacket) return SetError(err), false;
+    if (p.offset >= prefix_end_) break;
+  }
+  if (!interfaces().empty()) range_iface_ = static_cast<uint32_t>(interfaces().size() - 1);
+  packets_ = first_idx_;
+  return true;
 }
 
 void Capture::SetFormatError(uint64_t offset, const std::string& what) {
@@ -171,18 +189,29 @@ bool Capture::CommentOf(const Packet& p, uint32_t* id) {
 
 bool Capture::Append(SampleRuns* s, Run packet) {
   ++s->packets;
-  if (s->last != kNoRun) {
-    Run& r = runs_[s->last];
-    if (r.offset + r.bytes == packet.offset && r.comment == packet.comment && r.interface == packet.interface &&
-        r.count < UINT32_MAX && uint64_t{r.bytes} + packet.bytes <= UINT32_MAX) {
-      ++r.count;
-      r.bytes += packet.bytes;
-      return true;
-    }
+  if (s->open_count && s->open_offset + s->open_bytes == packet.offset && s->open_comment == packet.comment &&
+      s->open_interface == packet.interface && s->open_count < UINT32_MAX &&
+      uint64_t{s->open_bytes} + packet.bytes <= UINT32_MAX) {
+    ++s->open_count;
+    s->open_bytes += packet.bytes;
+    return true;
   }
-  packet.next = kNoRun;
-  if (!runs_.Add(packet)) {
-    SetFormatError(packet.offset, "more than 2^32 runs of samples' packets: too many to index");
+  if (!Flush(s)) return false;
+  s->open_offset = packet.offset;
+  s->open_idx = packet.idx;
+  s->open_count = 1;
+  s->open_bytes = packet.bytes;
+  s->open_comment = packet.comment;
+  s->open_interface = packet.interface;
+  return true;
+}
+
+bool Capture::Flush(SampleRuns* s) {
+  if (s->open_count == 0) return true;
+  Run run{s->open_offset, s->open_idx, s->open_count, s->open_comment, s->open_interface, s->open_bytes, kNoRun};
+  s->open_count = 0;
+  if (!runs_.Add(run)) {
+    SetFormatError(run.offset, "more than 2^32 runs of samples' packets: too many to index");
     return false;
   }
   uint32_t i = runs_.size() - 1;
@@ -197,7 +226,11 @@ bool Capture::IndexAll(std::vector<SampleRuns>* samples) {
   Packet p;
   for (;;) {
     PacketReader::Status st = reader_.Next(&p, &err);
-    if (st == PacketReader::Status::kEnd) return true;
+    if (st == PacketReader::Status::kEnd) {
+      for (SampleRuns& s : *samples)
+        if (!Flush(&s)) return false;
+      return true;
+    }
     if (st != PacketReader::Status::kPacket) return SetError(err), false;  // errors, and a capture cut short
     uint64_t idx = packets_++;
     if (p.comment.data() == nullptr) continue;  // unlabeled packets belong to no sample, but count in idx
@@ -210,8 +243,8 @@ bool Capture::IndexAll(std::vector<SampleRuns>* samples) {
     if (DigitsId(p.comment.substr(0, p.comment.find(',')), &sid) && (known = sample_of.Find(sid))) {
       const SampleRuns& s = (*samples)[*known];
       bool same = s.last_size <= SampleRuns::kShort ? std::string_view(s.last_raw, s.last_size) == p.comment
-                                                    : *comments_[runs_[s.last].comment].raw == p.comment;
-      if (same) id = runs_[s.last].comment;
+                                                    : *comments_[s.open_comment].raw == p.comment;
+      if (same) id = s.open_comment;
     }
     if (id == kNoComment) {
       if (!CommentOf(p, &id)) return false;
@@ -242,10 +275,31 @@ bool Capture::NextPacket(Run* packet, bool* end) {
   }
   std::string err;
   Packet p;
+  if (ranged_) {  // packet blocks only, one after another
+    if (range_pos_ >= stop_) return *end = true;
+    // Read as a packet on the interface of the packet before; one on another
+    // interface is parsed all the same and read again on its own.
+    p.interface = range_iface_;
+    PacketReader::Status st = reader_.ReadAt(range_pos_, range_iface_, stop_ - range_pos_, &p, &err);
+    if (st == PacketReader::Status::kError && p.interface != range_iface_ && p.offset == range_pos_) {
+      range_iface_ = p.interface;
+      st = reader_.ReadAt(range_pos_, range_iface_, stop_ - range_pos_, &p, &err);
+    }
+    if (st != PacketReader::Status::kPacket) return SetError(err), false;
+    range_pos_ += p.length;
+    uint64_t idx = packets_++;
+    uint32_t id;
+    if (!CommentOf(p, &id)) return false;
+    *packet = {p.offset, idx, 1, id, p.interface, p.length, kNoRun};
+    return true;
+  }
   for (;;) {
     PacketReader::Status st = reader_.Next(&p, &err);
     if (st == PacketReader::Status::kEnd) return *end = true;
     if (st != PacketReader::Status::kPacket) return SetError(err), false;  // errors, and a capture cut short
+    if (p.offset >= stop_) return *end = true;
+    if (p.offset != expect_) after_gap_ = p.offset;  // blocks other than packets before this one
+    expect_ = p.offset + p.length;
     uint64_t idx = packets_++;
     uint32_t id;
     if (!CommentOf(p, &id)) return false;
@@ -305,6 +359,7 @@ bool Capture::NextGrouped(std::shared_ptr<SampleRuns>* out) {
         deferred_error_ = "sample " + std::to_string(sid) +
                           " appears again after other samples: the file is not grouped by sample (use grouped=False)";
       }
+      if (!Flush(s.get())) return false;
       *out = std::move(s);
       return true;
     }
@@ -312,6 +367,7 @@ bool Capture::NextGrouped(std::shared_ptr<SampleRuns>* out) {
   }
   if (s->packets) {
     done_.insert(s->sid);
+    if (!Flush(s.get())) return false;
     *out = std::move(s);
   }
   return true;
@@ -326,6 +382,30 @@ bool Capture::ReadPacket(const Run& run, uint32_t j, uint64_t offset, Packet* p,
   if (*next > end || (j + 1 == run.count && *next != end)) {
     SetFormatError(run.offset, "the file changed between the index pass and the read pass");
     return false;
+  }
+  return true;
+}
+
+bool Capture::Cuts(uint64_t every, std::vector<std::pair<uint64_t, uint64_t>>* cuts, uint64_t* prefix_end,
+                   uint64_t* end) {
+  std::vector<std::pair<uint64_t, uint64_t>> starts;  // of every sample
+  std::shared_ptr<SampleRuns> s;
+  for (;;) {
+    if (!NextGrouped(&s)) return false;
+    if (!s) break;
+    const Run& first = runs_[s->first];
+    starts.emplace_back(first.offset, first.idx);
+  }
+  // Ranges past the first are read as packet blocks only: they begin after the last other block.
+  *prefix_end = after_gap_;
+  *end = expect_;
+  // The first range holds the first sample and the blocks before it.
+  uint64_t last = 0;
+  for (size_t i = 1; i < starts.size(); ++i) {
+    if (starts[i].first >= after_gap_ && starts[i].first - last >= every) {
+      cuts->push_back(starts[i]);
+      last = starts[i].first;
+    }
   }
   return true;
 }

@@ -37,16 +37,25 @@ struct __attribute__((packed, aligned(4))) Run {
 
 // Where one sample's packets are.
 struct SampleRuns {
-  uint64_t sid = 0;
+  // Indexing reads and writes these for each packet, together: the packet
+  // count, the run being added to (kept here, not in the pool, until the next
+  // run begins: the pool is too large to stay in the caches), and the bytes of
+  // its last packet's comment when short (most are), which the next packet's
+  // are compared with.
   uint64_t packets = 0;
-  uint32_t first_comment = 0;  // its first packet's comment: the sample's label
-  uint32_t first = kNoRun;     // its first and last run
-  uint32_t last = kNoRun;
-  // Indexing: the bytes of its last packet's comment, when short (most are),
-  // which the next packet's are compared with without a cache miss.
+  uint64_t open_offset = 0;
+  uint32_t open_count = 0;  // 0: no run open
+  uint32_t open_bytes = 0;
+  uint32_t open_comment = 0;
+  uint32_t open_interface = 0;
   static constexpr size_t kShort = 43;
   uint8_t last_size = kShort + 1;
   char last_raw[kShort];
+  uint64_t open_idx = 0;
+  uint64_t sid = 0;
+  uint32_t first_comment = 0;  // its first packet's comment: the sample's label
+  uint32_t first = kNoRun;     // its first and last run in the pool (the open one is not there yet)
+  uint32_t last = kNoRun;
 };
 
 // A distinct comment, parsed once (as pcapml.labels.parse_comment does).
@@ -99,6 +108,13 @@ class Capture {
   Capture(const Capture&) = delete;
   Capture& operator=(const Capture&) = delete;
 
+  // Reads only the packet blocks from byte `start` up to `stop` (a range of a
+  // file grouped by sample that begins at a sample's first packet, the first of
+  // them packet number `first_idx`), once the blocks before `prefix_end` (the
+  // section header and interfaces) are read. Or, with start 0, from the file's
+  // start up to `stop`. Call before Open().
+  void SetRange(uint64_t start, uint64_t stop, uint64_t prefix_end, uint64_t first_idx);
+
   // Each of these returns false with a Python exception set (FormatError or OSError).
   bool Open();
   // Indexes the whole file: every sample in the order of its first packet.
@@ -110,6 +126,13 @@ class Capture {
   // Reads packet j of `run`, whose block starts at `offset`; *next is where
   // the block after it starts.
   bool ReadPacket(const Run& run, uint32_t j, uint64_t offset, Packet* p, uint64_t* next);
+
+  // Where a grouped file can be cut into byte ranges of whole samples of at
+  // least `every` bytes each: *cuts gets (offset, packet number) of the first
+  // packet of each range but the first; ranges other than the first hold
+  // packet blocks only, from *prefix_end on (every other block is before it),
+  // and the last ends at *end, the end of the last packet block.
+  bool Cuts(uint64_t every, std::vector<std::pair<uint64_t, uint64_t>>* cuts, uint64_t* prefix_end, uint64_t* end);
 
   const Comment& comment(uint32_t id) const { return comments_[id]; }
   const Run& run(uint32_t i) const { return runs_[i]; }
@@ -133,6 +156,14 @@ class Capture {
   bool FinishRun(SampleRuns* s, const Run& first);
   // Adds a packet (a run of one) to s; false with an exception set.
   bool Append(SampleRuns* s, Run packet);
+  // Puts s's open run into the pool, after its others; false with an exception set.
+  bool Flush(SampleRuns* s);
+  // Byte ranges (SetRange); stop_ also bounds reading from the start.
+  bool ranged_ = false;
+  uint64_t start_ = 0, stop_ = UINT64_MAX, prefix_end_ = 0, first_idx_ = 0, range_pos_ = 0;
+  uint32_t range_iface_ = 0;  // of the packet read last
+  // Cuts(): where the packet after the last non-packet block is, and where the last packet block ends.
+  uint64_t after_gap_ = 0, expect_ = 0;
 
   PyObject* path_;  // owned
   std::string fs_path_;

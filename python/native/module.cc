@@ -2,6 +2,7 @@
 // (pcapio/reader.h). pcapml/sampler.py decides what to ask; this module
 // indexes and reads. See python/README.md.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include "batches.h"
 #include "capture.h"
@@ -21,8 +22,14 @@ py::object Steal(PyObject* o) {
 // Samples of one file in the order of their first packet, as Packets.
 class Samples {
  public:
-  Samples(py::object path, std::string fs_path, bool grouped, py::object sids, py::object keep, uint64_t limit)
-      : source_(std::move(path), std::move(fs_path), grouped, std::move(sids), std::move(keep)), limit_(limit) {}
+  Samples(py::object path, std::string fs_path, bool grouped, py::object sids, py::object keep, uint64_t limit,
+          py::object range)
+      : source_(std::move(path), std::move(fs_path), grouped, std::move(sids), std::move(keep)), limit_(limit) {
+    if (!range.is_none()) {  // (start, stop, prefix_end, first_idx) of a grouped file, as cuts() gives them
+      auto r = range.cast<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t>>();
+      source_.capture()->SetRange(std::get<0>(r), std::get<1>(r), std::get<2>(r), std::get<3>(r));
+    }
+  }
 
   std::shared_ptr<Packets> Next() {
     std::shared_ptr<SampleRuns> s;
@@ -51,9 +58,9 @@ PYBIND11_MODULE(_native, m) {
   if (!InitIteratorType(m.ptr())) throw py::error_already_set();
 
   py::class_<Samples>(m, "Samples")
-      .def(py::init<py::object, std::string, bool, py::object, py::object, uint64_t>(), py::arg("path"),
+      .def(py::init<py::object, std::string, bool, py::object, py::object, uint64_t, py::object>(), py::arg("path"),
            py::arg("fs_path"), py::arg("grouped"), py::arg("sids") = py::none(), py::arg("keep") = py::none(),
-           py::arg("limit") = 0)
+           py::arg("limit") = 0, py::arg("range") = py::none())
       .def("__iter__", [](py::object self) { return self; })
       .def("__next__", &Samples::Next);
 
@@ -85,6 +92,16 @@ PYBIND11_MODULE(_native, m) {
            })
       .def("ts_ns", [](Packets& p, int64_t i) { return Steal(p.ItemTsNs(Index(p, i))); })
       .def("timestamps_ns", [](Packets& p) { return Steal(p.Timestamps()); });
+
+  // (prefix_end, end, [(offset, first packet number)]): where a grouped file
+  // can be cut into byte ranges of whole samples, `every` bytes or more each.
+  m.def("cuts", [](py::object path, std::string fs_path, uint64_t every) {
+    Capture c(path.ptr(), std::move(fs_path));
+    std::vector<std::pair<uint64_t, uint64_t>> cuts;
+    uint64_t prefix_end = 0, end = 0;
+    if (!c.Open() || !c.Cuts(every, &cuts, &prefix_end, &end)) throw py::error_already_set();
+    return py::make_tuple(prefix_end, end, cuts);
+  });
 
   DefineBatches(m);
 }

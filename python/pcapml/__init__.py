@@ -14,9 +14,9 @@ from . import native
 from .batches import batches, to_pandas
 from .labels import parse_comment, parse_meta, sample_id
 from .reader import FormatError, Packet, read_packets
-from .sampler import Sample, read_sids, sampler
+from .sampler import Sample, byte_ranges, read_sids, sampler, sampler_range
 from .splits import split_of
 
 __version__ = "0.1.0"
-__all__ = ["FormatError", "Packet", "Sample", "batches", "parse_comment", "parse_meta", "read_packets",
-           "read_sids", "sample_id", "sampler", "split_of", "to_pandas"]
+__all__ = ["FormatError", "Packet", "Sample", "batches", "byte_ranges", "parse_comment", "parse_meta",
+           "read_packets", "read_sids", "sample_id", "sampler", "sampler_range", "split_of", "to_pandas"]

@@ -262,9 +262,93 @@ def native_source(cls, path, grouped, *args):
     return cls(path, os.fsencode(path), grouped, *args)
 
 
-def _native_samples(path, sids, keep, limit, grouped):
-    for rows in native_source(native.NATIVE.Samples, path, grouped, sids, keep, limit or 0):
+def _native_samples(path, sids, keep, limit, grouped, part=None):
+    for rows in native_source(native.NATIVE.Samples, path, grouped, sids, keep, limit or 0, part):
         yield Sample(rows.sid, rows.label, rows)
+
+
+def byte_ranges(path, every):
+    """Where a file grouped by sample can be cut into byte ranges of whole
+    samples, each `every` bytes or more (the last one maybe less): a list of
+    (start, stop, prefix_end, first_idx), in file order, that sampler_range()
+    reads. One pass over the file (the sample index), which checks that it is
+    grouped: a sample seen again after another one raises FormatError.
+
+    Ranges but the first begin at a sample's first packet, after the last
+    block that is not a packet (the section header and interfaces, whose
+    blocks end before prefix_end); first_idx is the number of the first
+    packet among all packets of the file (idx of the seed's tuples). A
+    compressed file (gzip, zstd: read natively) is one range, to its end:
+    its offsets are not the file's.
+    """
+    if every < 1:
+        raise ValueError("every must be at least 1 byte")
+    path = os.fspath(path)
+    with open(path, "rb") as f:  # the pure-Python reader's OSError
+        head = f.read(4)
+    if native.NATIVE is not None and head[:2] in (b"\x1f\x8b", b"\x28\xb5"):
+        return [(0, (1 << 64) - 1, 0, 0)]
+    if native.NATIVE is not None:
+        prefix_end, end, cuts = native.NATIVE.cuts(path, os.fsencode(path), every)
+    else:
+        prefix_end, end, cuts = _python_cuts(path, every)
+    starts = [(0, 0)] + cuts
+    stops = [c[0] for c in cuts] + [end]
+    return [(start, stop, prefix_end, idx) for (start, idx), stop in zip(starts, stops)]
+
+
+def _python_cuts(path, every):
+    """What the native module's cuts() gives: (prefix_end, end, [(offset, idx)])."""
+    lookup, starts, done, sid = LabelCache(), [], set(), None
+    after_gap = expect = idx = 0
+    with Reader(path) as rd:
+        while not rd.at_end():
+            offset = rd.offset
+            found = rd.block()
+            if found is None:
+                continue
+            if offset != expect:  # blocks other than packets before this one
+                after_gap = offset
+            expect, parsed = rd.offset, lookup(found[5])
+            if parsed is not None and parsed[0] != sid:
+                done.add(sid)
+                if parsed[0] in done:
+                    raise FormatError(rd.path, offset, f"sample {parsed[0]} appears again after other samples: "
+                                      "the file is not grouped by sample (use grouped=False)")
+                sid = parsed[0]
+                starts.append((offset, idx))
+            idx += 1
+    cuts, last = [], 0
+    for offset, first in starts[1:]:  # the first range holds the first sample and the blocks before it
+        if offset >= after_gap and offset - last >= every:
+            cuts.append((offset, first))
+            last = offset
+    return after_gap, expect, cuts
+
+
+def sampler_range(path, part, labels=None, sids=None, limit=None):
+    """The samples of one byte range of a grouped file, as byte_ranges() gives
+    them: what sampler(path) yields, range by range. Options as for sampler()."""
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be at least 1")
+    part = tuple(int(v) for v in part)
+    if native.NATIVE is not None:
+        test = _label_test(labels)
+        return _native_samples(path, None if sids is None else read_sids(sids),
+                               test and (lambda label: 0 if test(label) else -1), limit, True, part)
+    return _range_samples(path, _selector(labels, sids), limit, part)
+
+
+def _range_samples(path, wanted, limit, part):
+    start, stop, prefix_end, first_idx = part
+    with Reader(path) as rd:
+        if start > 0:
+            while rd.offset < prefix_end and not rd.at_end():
+                rd.block()  # the section header and interfaces
+            rd.seek(start, stop, rd.section)
+        else:
+            rd.stop = stop
+        yield from _stream(rd, wanted, LabelCache(), limit, first_idx)
 
 
 def _samples(path, wanted, limit, grouped):
@@ -276,9 +360,9 @@ def _samples(path, wanted, limit, grouped):
             yield from _indexed(rd, wanted, LabelCache(), limit)
 
 
-def _stream(rd, wanted, lookup, limit):
+def _stream(rd, wanted, lookup, limit, first_idx=0):
     done, sid, runs, tss, pks = set(), None, [], None, None
-    for run_sid, meta, offset, idx, link_type, run_tss, run_pks in read_runs(rd, 0, lookup):
+    for run_sid, meta, offset, idx, link_type, run_tss, run_pks in read_runs(rd, first_idx, lookup):
         if run_sid != sid:
             if runs and wanted(sid, runs[0][0]):
                 yield _sample(sid, runs, tss, pks, limit)

@@ -63,3 +63,44 @@ def test_local_cluster_counts_packets_per_label_as_summary_does(tmp_path):
     local = [s for f in files for s in pcapml.sampler(f) if s.meta["label"] == "gamma"]
     assert [(s.sid, list(s), s.timestamps_ns(), s.link_type) for s in samples] == \
         [(s.sid, list(s), s.timestamps_ns(), s.link_type) for s in local]
+
+
+def directory_dataset(tmp_path):
+    """`pcapml label -D` over 60 small captures, each one sample: a file grouped by sample that says so."""
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    lines = ["filename,label"]
+    for n in range(60):
+        trace = [(T0 + n * 10**9 + i * 1000, udp(f"10.1.{n}.1", "8.8.8.8", bytes([n]) * (20 + (i * 37 + n) % 200)))
+                 for i in range(20 + n % 31)]
+        (dataset / f"f{n:02d}.pcap").write_bytes(pcap(trace, "<", True))
+        lines.append(f"f{n:02d}.pcap,{['web', 'dns', 'ssh'][n % 3]}")
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "grouped.pcapng"
+    run("label", "-D", str(dataset), "-L", str(tmp_path / "labels.csv"), "-W", str(out))
+    return out
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_large_grouped_file_is_cut_into_byte_ranges_of_whole_samples(tmp_path):
+    """One partition per 16 KiB of whole samples; the counts per label are summary's,
+    and every sample is in the bag once, in the file's order."""
+    grouped = directory_dataset(tmp_path)
+    size = grouped.stat().st_size
+    assert size > 8 * 16384
+    bag = pcapml.dask.samples(str(grouped), partition_bytes="16KiB")
+    assert size // (16384 + 12000) <= bag.npartitions <= size // 16384  # a sample is under 12,000 bytes
+    assert pcapml.dask.samples(str(grouped)).npartitions == 1  # smaller than the default 256 MiB
+    assert pcapml.dask.samples(str(grouped), partition_bytes=None).npartitions == 1
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        counted = dict(bag.map(lambda s: (s.meta["label"], len(s)))
+                       .foldby(lambda kv: kv[0], lambda total, kv: total + kv[1], 0, lambda a, b: a + b, 0)
+                       .compute())
+        per_partition = bag.map_partitions(lambda samples: [sum(1 for _ in samples)]).compute()
+        seen = bag.map(lambda s: (s.sid, s.label, len(s), s[0][0], s[-1][0], s.timestamps_ns())).compute()
+    assert counted == summary_packets([str(grouped)]) and set(counted) == {"web", "dns", "ssh"}
+    assert len(per_partition) == bag.npartitions and min(per_partition) > 0 and sum(per_partition) == 60
+    local = [(s.sid, s.label, len(s), s[0][0], s[-1][0], s.timestamps_ns()) for s in pcapml.sampler(grouped)]
+    assert seen == local  # every sample exactly once, in the file's order, idx as in the whole file
+    assert len({sid for sid, *_ in seen}) == 60
