@@ -30,6 +30,20 @@ _PCAP_MAGIC = {  # first four bytes -> (byte order, timestamp units per second)
 _u32 = struct.Struct("<I").unpack_from
 
 
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}  # leading bytes -> format
+
+
+def compressed_problem(head):
+    """What to say of a file starting with head if it is compressed, else None.
+    pcapml's commands read gzip and zstd captures as they are; the Python
+    readers read packets again by offset, which a compressed stream cannot do."""
+    for magic, kind in _COMPRESSED.items():
+        if head.startswith(magic):
+            return (f"a {kind}-compressed file: the Python readers take uncompressed pcap and pcapng only "
+                    "(decompress it first; pcapml's commands read it as it is)")
+    return None
+
+
 class FormatError(ValueError):
     """A damaged or unsupported file; names the byte offset at fault."""
 
@@ -110,6 +124,8 @@ class Reader:
                 raise self.error(0, f"truncated file header ({len(head)} bytes)")
             if head[:4] in _PCAP_MAGIC:
                 self._pcap_header(head)
+            elif compressed_problem(head):
+                raise self.error(0, compressed_problem(head))
             elif head[:4] != b"\x0a\x0d\x0d\x0a":
                 raise self.error(0, f"not a pcap or pcapng file (magic 0x{_u32(head)[0]:08x})")
         except FormatError:

@@ -9,7 +9,7 @@ from operator import add, sub, truediv
 from .fastpath import Index, read_runs, read_taken, scan
 from .labels import LabelCache, parse_meta
 from . import native
-from .reader import FormatError, Reader
+from .reader import FormatError, Reader, compressed_problem
 
 
 class Sample(Sequence):
@@ -257,8 +257,10 @@ def native_source(cls, path, grouped, *args):
     """A native reader of path (Samples or Batches); opening the file first
     raises the same OSError as the pure-Python reader."""
     path = os.fspath(path)
-    with open(path, "rb"):
-        pass
+    with open(path, "rb") as f:
+        problem = compressed_problem(f.read(4))
+    if problem:
+        raise FormatError(path, 0, problem)
     return cls(path, os.fsencode(path), grouped, *args)
 
 

@@ -228,3 +228,18 @@ def test_big_block_is_read_whole(tmp_path):
     for grouped in (False, True):
         (s,) = pcapml.sampler(path, grouped=grouped)
         assert [p[4] for p in s] == [e.data for e in b.expected]
+
+
+@pytest.mark.parametrize("kind, compress", [("gzip", ["gzip", "-c"]), ("zstd", ["zstd", "-q", "-c"])])
+def test_compressed_files_are_refused_by_name(tmp_path, kind, compress):
+    """pcapml's commands read gzip and zstd captures; the Python readers say they do not (both alike,
+    batches too), rather than failing on a magic number or a later read by offset."""
+    import subprocess
+
+    plain = tmp_path / "good.pcapng"
+    plain.write_bytes(bytes(good()[0]))
+    packed = subprocess.run([*compress, str(plain)], check=True, capture_output=True).stdout
+    what = f"a {kind}-compressed file: the Python readers take uncompressed pcap and pcapng only"
+    assert_error(tmp_path, packed, 0, what)
+    with pytest.raises(pcapml.FormatError, match=what):
+        list(pcapml.batches(tmp_path / "bad.pcapng"))
