@@ -164,11 +164,27 @@ bool TomlToStringMap(const toml::node& n, std::vector<std::pair<std::string, std
 }
 
 TomlTable::TomlTable(const toml::table& table, const std::string& file, std::string context, std::string* err)
-    : table_(table), file_(file), context_(std::move(context)), err_(err) {}
+    : table_(table), file_(file), context_(std::move(context)), err_(err) {
+  entries_.reserve(table.size());
+  for (const auto& [k, v] : table) entries_.push_back({k.str(), &v, false});
+  asked_.reserve(16);
+}
 
 const toml::node* TomlTable::Use(std::string_view key) {
-  if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.emplace_back(key);
-  return table_.get(key);
+  asked_.push_back(key);
+  for (Entry& e : entries_) {
+    if (e.key == key) {
+      e.known = true;
+      return e.node;
+    }
+  }
+  return nullptr;
+}
+
+const toml::node* TomlTable::Find(std::string_view key) const {
+  for (const Entry& e : entries_)
+    if (e.key == key) return e.node;
+  return nullptr;
 }
 
 bool TomlTable::Fail(const toml::node* at, std::string_view what) {
@@ -177,7 +193,7 @@ bool TomlTable::Fail(const toml::node* at, std::string_view what) {
   return false;
 }
 
-bool TomlTable::FailAt(std::string_view key, std::string_view what) { return Fail(table_.get(key), what); }
+bool TomlTable::FailAt(std::string_view key, std::string_view what) { return Fail(Find(key), what); }
 
 bool TomlTable::CheckText(const toml::node& at, std::string_view key, std::string_view value) {
   std::string problem = TextProblem(value);
@@ -197,7 +213,7 @@ bool TomlTable::String(std::string_view key, std::string* out) {
 
 bool TomlTable::NonEmptyString(std::string_view key, std::string* out) {
   if (!String(key, out)) return false;
-  const toml::node* n = table_.get(key);
+  const toml::node* n = Find(key);
   return !n || !out->empty() || Fail(n, std::string(key) + " must not be empty");
 }
 
@@ -233,7 +249,7 @@ bool TomlTable::Duration(std::string_view key, int64_t* ns) {
 
 bool TomlTable::Seconds(std::string_view key, int64_t* seconds) {
   int64_t ns = 0;
-  if (!table_.get(key)) return Use(key), true;
+  if (!Find(key)) return Use(key), true;
   if (!Duration(key, &ns)) return false;
   *seconds = ns / 1'000'000'000;
   return true;
@@ -269,23 +285,26 @@ bool TomlTable::OneOf(std::string_view key, std::initializer_list<std::string_vi
 
 std::vector<std::string_view> TomlTable::Others() const {
   std::vector<std::string_view> others;
-  for (const auto& [k, v] : table_)
-    if (std::find(known_.begin(), known_.end(), k.str()) == known_.end()) others.push_back(k.str());
+  for (const Entry& e : entries_)
+    if (!e.known) others.push_back(e.key);
   return others;
 }
 
 bool TomlTable::NoOthers(std::string_view hint) {
-  for (const auto& [k, v] : table_) {
-    if (std::find(known_.begin(), known_.end(), k.str()) != known_.end()) continue;
+  for (const Entry& e : entries_) {
+    if (e.known) continue;
     std::string expected(hint);
-    for (size_t i = 0; hint.empty() && i < known_.size(); ++i) expected += (i ? ", " : "expected ") + known_[i];
-    return Fail(&v, "unknown key " + Quoted(k.str()) + (expected.empty() ? "" : " (" + expected + ")"));
+    for (size_t i = 0; hint.empty() && i < asked_.size(); ++i) {
+      if (std::find(asked_.begin(), asked_.begin() + i, asked_[i]) != asked_.begin() + i) continue;  // a repeat
+      (expected += expected.empty() ? "expected " : ", ") += asked_[i];
+    }
+    return Fail(e.node, "unknown key " + Quoted(e.key) + (expected.empty() ? "" : " (" + expected + ")"));
   }
   return true;
 }
 
 std::string TomlTable::Origin(std::string_view key) const {
-  const toml::node* n = table_.get(key);
+  const toml::node* n = Find(key);
   return file_ + ":" + std::to_string(TomlLine(n ? *n : table_)) + ": " + (context_.empty() ? "" : context_ + " ") +
          std::string(key);
 }

@@ -55,7 +55,7 @@ bool ReadTime(TomlTable& r, const char* key, bool upper, int64_t* ns) {
 // A duration that must be more than 0 (a window, a flow's idle time).
 bool ReadPositiveDuration(TomlTable& r, const char* key, int64_t* ns) {
   if (!r.Duration(key, ns)) return false;
-  return !r.table().get(key) || *ns > 0 || r.FailAt(key, std::string(key) + " must be longer than 0s");
+  return !r.Find(key) || *ns > 0 || r.FailAt(key, std::string(key) + " must be longer than 0s");
 }
 
 // meta = { key = value }: strings, numbers and booleans, as text.
@@ -99,7 +99,7 @@ bool ReadRule(TomlTable& r, RuleSpec* spec) {
       !r.NonEmptyString("sample_key", &spec->sample_key) || !ReadPositiveDuration(r, "window", &spec->window_ns) ||
       !ReadPositiveDuration(r, "idle_timeout", &spec->idle_timeout_ns) || !r.NonEmptyString("plugin", &spec->plugin))
     return false;
-  if (r.table().get("sample")) ParseSampleMode(sample, &spec->sample);
+  if (r.Find("sample")) ParseSampleMode(sample, &spec->sample);
   return r.NoOthers();
 }
 
