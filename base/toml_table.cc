@@ -170,6 +170,8 @@ TomlTable::TomlTable(const toml::table& table, const std::string& file, std::str
   asked_.reserve(16);
 }
 
+std::string TomlTable::Context() const { return named_ ? context_ + " " + Quoted(name_) : context_; }
+
 const toml::node* TomlTable::Use(std::string_view key) {
   asked_.push_back(key);
   for (Entry& e : entries_) {
@@ -188,8 +190,8 @@ const toml::node* TomlTable::Find(std::string_view key) const {
 }
 
 bool TomlTable::Fail(const toml::node* at, std::string_view what) {
-  *err_ = file_ + ":" + std::to_string(TomlLine(at ? *at : table_)) + ": " + (context_.empty() ? "" : context_ + ": ") +
-          std::string(what);
+  *err_ = file_ + ":" + std::to_string(TomlLine(at ? *at : table_)) + ": " +
+          (Context().empty() ? "" : Context() + ": ") + std::string(what);
   return false;
 }
 
@@ -305,7 +307,7 @@ bool TomlTable::NoOthers(std::string_view hint) {
 
 std::string TomlTable::Origin(std::string_view key) const {
   const toml::node* n = Find(key);
-  return file_ + ":" + std::to_string(TomlLine(n ? *n : table_)) + ": " + (context_.empty() ? "" : context_ + " ") +
+  return file_ + ":" + std::to_string(TomlLine(n ? *n : table_)) + ": " + (Context().empty() ? "" : Context() + " ") +
          std::string(key);
 }
 

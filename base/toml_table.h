@@ -53,7 +53,13 @@ class TomlTable {
   // ("" for none). `file` and `err` must outlive the reader.
   TomlTable(const toml::table& table, const std::string& file, std::string context, std::string* err);
 
-  void set_context(std::string context) { context_ = std::move(context); }
+  // The context from now on: `context`, then `name` as Quoted writes it
+  // ("rule 'web'"), quoted only when a message needs it.
+  void set_context(std::string context, std::string_view name) {
+    context_ = std::move(context);
+    name_.assign(name);
+    named_ = true;
+  }
 
   // The node of `key`, now known; null when absent.
   const toml::node* Use(std::string_view key);
@@ -99,7 +105,10 @@ class TomlTable {
 
   const toml::table& table_;
   const std::string& file_;
-  std::string context_;
+  std::string Context() const;
+
+  std::string context_, name_;
+  bool named_ = false;
   std::string* err_;
   // The table's keys in file order, looked up by a scan: a table holds a few
   // keys, getters ask for many more (a [[rule]] reader asks for 11 of the

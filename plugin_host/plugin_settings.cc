@@ -26,7 +26,7 @@ bool ReadOne(const toml::table& t, const std::string& file, const std::string& b
   if (!name || !name->is_string() || name->as_string()->get().empty())
     return r.Fail(name, "needs name = \"<plugin name>\"");
   spec->name = name->as_string()->get();
-  r.set_context("[[plugin]] '" + spec->name + "'");
+  r.set_context("[[plugin]]", spec->name);
   std::string path;
   if (const toml::node* p = t.get("path"); p && (!p->is_string() || p->as_string()->get().empty()))
     return r.Fail(p, "path must be a non-empty string");

@@ -91,7 +91,7 @@ bool ReadRule(TomlTable& r, RuleSpec* spec) {
   if (!id) return r.Fail(nullptr, "rule without id");
   if (!id->is_string() || id->as_string()->get().empty()) return r.Fail(id, "id must be a non-empty string");
   spec->id = id->as_string()->get();
-  r.set_context("rule " + Quoted(spec->id));
+  r.set_context("rule", spec->id);
   std::string sample = "rule";
   if (!r.NonEmptyString("label", &spec->label) || !r.String("filter", &spec->filter) ||
       !ReadTime(r, "start", false, &spec->window.first_ns) || !ReadTime(r, "end", true, &spec->window.last_ns) ||
