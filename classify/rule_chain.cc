@@ -8,6 +8,7 @@
 
 #include "plugin_host/packet_view.h"
 #include "base/text_file.h"
+#include "base/toml_table.h"
 #include "classify/rule_files.h"
 #include "rules/sample_id.h"
 
@@ -105,11 +106,7 @@ bool ReadPluginTablesOfRules(const std::vector<std::string>& paths, std::vector<
     if (!ReadTextFile(path, &text, err)) return false;
     if (!LooksLikeTomlRules(path, text)) continue;
     toml::table doc;
-    try {
-      doc = toml::parse(WithLfLineEnds(text), path);  // as ParseTomlRules reads it
-    } catch (const toml::parse_error& e) {
-      return *err = path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()), false;
-    }
+    if (!ParseTomlText(path, text, &doc, err)) return false;
     std::string dir = std::filesystem::path(path).parent_path().string();
     if (const toml::node* n = doc.get("plugin"); n && !ReadPluginTables(*n, path, dir, specs, err)) return false;
   }

@@ -60,14 +60,10 @@ bool CollectIds(const std::string& path, std::unordered_set<uint64_t>* ids, std:
   Progress progress("ids " + path);
   Packet p;
   PacketReader::Status st;
-  std::string last;  // consecutive packets usually share a comment: parse it once
+  LabelRuns labels;
   uint64_t n = 0;
   while ((st = reader.Next(&p, err)) == PacketReader::Status::kPacket) {
-    if (p.comment.data() != nullptr && p.comment != last) {
-      last.assign(p.comment);
-      Label label;
-      if (ParseLabel(p.comment, &label)) ids->insert(label.sample_id);
-    }
+    if (labels.Next(p.comment) && labels.labeled()) ids->insert(labels.label().sample_id);
     progress.Update(reader.position(), reader.file_size(), ++n);
   }
   progress.Done();

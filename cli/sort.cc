@@ -44,25 +44,15 @@ class KeyMaker {
  public:
   explicit KeyMaker(SortCounts* counts) : counts_(counts) {}
   SortKey Key(const Packet& p) {
-    if (first_ || p.comment != last_comment_) Switch(p.comment);
+    labels_.Next(p.comment);
     uint64_t seq = counts_->read++;
-    if (!labeled_) return ++counts_->unlabeled, SortKey::Unlabeled(p.ts_ns, seq);
-    return SortKey::Labeled(sample_, p.ts_ns, seq);
+    if (!labels_.labeled()) return ++counts_->unlabeled, SortKey::Unlabeled(p.ts_ns, seq);
+    return SortKey::Labeled(labels_.label().sample_id, p.ts_ns, seq);
   }
 
  private:
-  void Switch(std::string_view comment) {
-    first_ = false;
-    last_comment_.assign(comment);
-    Label label;
-    labeled_ = ParseLabel(comment, &label);
-    sample_ = label.sample_id;
-  }
-
   SortCounts* counts_;
-  std::string last_comment_;
-  bool first_ = true, labeled_ = false;
-  uint64_t sample_ = 0;
+  LabelRuns labels_;
 };
 
 // Reads every packet into the sorter; returns the input's interfaces.

@@ -53,8 +53,6 @@ struct SplitCounts {
   uint64_t read = 0, written = 0, unlabeled = 0, mismatched = 0;
 };
 
-uint32_t Snaplen(const Interface& ifc) { return ifc.snaplen ? ifc.snaplen : 262144u; }
-
 // Routes packets to their samples' files and writes metadata.csv.
 class Splitter {
  public:
@@ -63,11 +61,11 @@ class Splitter {
   // False (with *err) if the packet's sample already has another link type.
   bool Add(const Packet& p, const Interface& ifc, std::string* err) {
     ++counts_.read;
-    if (current_ == kNone || p.comment != last_comment_) Switch(p.comment, ifc);
+    if (labels_.Next(p.comment)) Switch(ifc);
     if (current_ == kUnlabeled) return ++counts_.unlabeled, true;
     Sample& s = samples_[current_];
     if (ifc.link_type != s.link_type) return LinkTypeConflict(s, ifc, p.offset, err);
-    s.snaplen = std::max({s.snaplen, Snaplen(ifc), p.caplen});
+    s.snaplen = std::max({s.snaplen, PcapSnaplen(ifc), p.caplen});
     uint32_t h[4];
     PcapWriter::RecordHeader(p.ts_ns, p.caplen, p.orig_len, h);
     files_.Append(s.file, h, sizeof h);
@@ -101,25 +99,24 @@ class Splitter {
   uint64_t reopens() const { return files_.reopens(); }
 
  private:
-  static constexpr int64_t kNone = -2, kUnlabeled = -1;
+  static constexpr int64_t kUnlabeled = -1;
 
-  // A new comment (usually a new sample): parsed once, not per packet.
-  void Switch(std::string_view comment, const Interface& ifc) {
-    last_comment_.assign(comment);
-    Label label;
-    if (!ParseLabel(comment, &label)) {
+  // A new comment (usually a new sample).
+  void Switch(const Interface& ifc) {
+    if (!labels_.labeled()) {
       current_ = kUnlabeled;
       return;
     }
+    const SampleLabel& label = labels_.label();
     auto [it, fresh] = index_.try_emplace(label.sample_id, samples_.size());
     current_ = static_cast<int64_t>(it->second);
     if (!fresh) {
       counts_.mismatched += samples_[it->second].metadata != label.metadata;
       return;
     }
-    std::string name = std::to_string(label.sample_id) + "_" + FileSafe(label.label) + ".pcap";
-    Sample s{label.sample_id, std::string(label.metadata), files_.Add(std::move(name)), ifc.link_type, Snaplen(ifc),
-             Snaplen(ifc)};
+    std::string name = std::to_string(label.sample_id) + "_" + FileSafe(label.name) + ".pcap";
+    Sample s{label.sample_id, std::string(label.metadata), files_.Add(std::move(name)), ifc.link_type, PcapSnaplen(ifc),
+             PcapSnaplen(ifc)};
     uint32_t h[6];
     PcapWriter::FileHeader(s.link_type, s.header_snaplen, h);
     files_.Append(s.file, h, sizeof h);
@@ -137,8 +134,8 @@ class Splitter {
   OutputFileSet files_;
   std::vector<Sample> samples_;
   std::unordered_map<uint64_t, size_t> index_;  // sampleID -> samples_
-  std::string last_comment_;
-  int64_t current_ = kNone;
+  LabelRuns labels_;
+  int64_t current_ = kUnlabeled;  // samples_ index, set by Switch
   SplitCounts counts_;
 };
 

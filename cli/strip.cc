@@ -34,8 +34,6 @@ struct StripCounts {
   uint64_t packets = 0, labeled = 0;
 };
 
-uint32_t Snaplen(const Interface& ifc) { return ifc.snaplen ? ifc.snaplen : 262144u; }
-
 std::string Join(const std::set<uint16_t>& types) {
   std::string s;
   for (uint16_t t : types) s += (s.empty() ? "" : ", ") + std::to_string(t);
@@ -68,7 +66,7 @@ bool StripToPcap(Input& in, OutputFile* out, StripCounts* c, std::string* err) {
     const Interface& ifc = reader.interfaces()[p.interface];
     if (c->packets++ == 0) {
       link_type = ifc.link_type;
-      header_snaplen = snaplen = Snaplen(ifc);
+      header_snaplen = snaplen = PcapSnaplen(ifc);
       writer.WriteHeader(link_type, header_snaplen);
       types.insert(link_type);
     }
@@ -76,7 +74,7 @@ bool StripToPcap(Input& in, OutputFile* out, StripCounts* c, std::string* err) {
     progress.Update(reader.position(), reader.file_size(), c->packets);
     if (ifc.link_type != link_type) types.insert(ifc.link_type);  // keep reading to name them all
     if (types.size() > 1) continue;
-    snaplen = std::max({snaplen, Snaplen(ifc), p.caplen});
+    snaplen = std::max({snaplen, PcapSnaplen(ifc), p.caplen});
     writer.WritePacket(p.ts_ns, p.data, p.caplen, p.orig_len);
   }
   progress.Done();

@@ -58,8 +58,7 @@ class SummaryTable {
   SummaryTable(Timeline* timeline, bool per_sample) : timeline_(timeline), per_sample_(per_sample) {}
 
   void Add(const Packet& p) {
-    // Consecutive packets usually carry the same comment: skip the parse.
-    if (current_ == nullptr || p.comment != last_comment_) Switch(p.comment);
+    if (labels_.Next(p.comment)) Switch();
     LabelStats& s = *current_;
     ++s.packets;
     s.bytes += p.caplen;
@@ -87,11 +86,10 @@ class SummaryTable {
   }
 
  private:
-  void Switch(std::string_view comment) {
-    last_comment_.assign(comment.data(), comment.size());
-    Label label;
-    bool labeled = ParseLabel(comment, &label);
-    std::string_view name = labeled ? label.label : kUnlabeled;
+  void Switch() {
+    const SampleLabel& label = labels_.label();
+    bool labeled = labels_.labeled();
+    std::string_view name = labeled ? label.name : kUnlabeled;
     auto it = by_label_.find(name);
     if (it == by_label_.end()) {
       it = by_label_.emplace(std::string(name), LabelStats()).first;
@@ -108,7 +106,7 @@ class SummaryTable {
   }
 
   std::unordered_map<std::string, LabelStats, StringHash, std::equal_to<>> by_label_;
-  std::string last_comment_;
+  LabelRuns labels_;
   LabelStats* current_ = nullptr;
   Timeline* timeline_;
   bool per_sample_;

@@ -42,7 +42,8 @@ TEST(DaemonConfig, EveryLineEndAndABomReadAlike) {
   }
   DaemonConfig c;
   EXPECT_EQ(Load("[[source]]\rinterface = \"eth0\"\r[output]\rprefx = \"p\"\r", &c),
-            ":4: [output]: unknown key 'prefx'");
+            ":4: [output]: unknown key 'prefx' (expected directory, prefix, rotate_bytes, rotate_seconds, "
+            "rotate_packets, max_files, max_bytes, post_rotate, fsync)");
 }
 
 }  // namespace

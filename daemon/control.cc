@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <list>
 
-#include "base/text_file.h"
-#include "base/units.h"
 #include "daemon/open_connections.h"
 
 namespace asio = boost::asio;
@@ -158,38 +156,6 @@ std::vector<std::string> SplitFields(const std::string& line) {
     start = tab + 1;
   }
   return out;
-}
-
-bool ParseAddRequest(const std::vector<std::string>& fields, RuleSpec* spec, std::string* err) {
-  std::string sample = "rule";
-  for (size_t i = 1; i < fields.size(); ++i) {
-    const std::string& field = fields[i];
-    size_t eq = field.find('=');
-    // Values reach comments, libpcap and the log: a NUL would cut them short, a comment is UTF-8.
-    if (std::string problem = TextProblem(field); !problem.empty())
-      return *err = "field " + Quoted(field) + " " + problem, false;
-    std::string key = field.substr(0, eq), value = eq == std::string::npos ? "" : field.substr(eq + 1);
-    if (key == "id")
-      spec->id = value;
-    else if (key == "label")
-      spec->label = value;
-    else if (key == "filter")
-      spec->filter = value;
-    else if (key == "sample")
-      sample = value;
-    else if (key == "window") {
-      if (!ParseDuration(value, &spec->window_ns, err)) return false;
-    } else if (key == "meta") {
-      size_t e = value.find('=');
-      if (e == std::string::npos) return *err = "meta must be key=value", false;
-      spec->meta.emplace_back(value.substr(0, e), value.substr(e + 1));
-    } else {
-      return *err = "unknown field " + Quoted(key.substr(0, 40)), false;
-    }
-  }
-  if (spec->id.empty() || spec->label.empty()) return *err = "add needs id= and label=", false;
-  if (!ParseSampleMode(sample, &spec->sample)) return *err = "sample must be rule, flow or window", false;
-  return true;
 }
 
 ControlServer::ControlServer(asio::io_context& io, Handler handler)

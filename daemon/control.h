@@ -1,12 +1,8 @@
 // The control socket: a Unix stream socket (mode 0660) taking one request per
 // line, fields separated by tabs, answered with lines ending in "ok" or one
-// "error <why>" line:
-//   add \t id=<id> \t label=<label> [\t filter=<bpf>] [\t sample=rule|flow|window]
-//       [\t window=<duration>] [\t meta=<k>=<v>]...
-//   end \t <id>
-//   list            one line per active run-time rule
-//   status          key=value lines
-// `pcapml ctl` is its client. A field with a NUL byte or bytes that are not
+// "error <why>" line. The server carries requests; the requests themselves
+// (add, end, list, status: parsing, doing, answering) are
+// daemon/control_requests.h. `pcapml ctl` is its client. A field with a NUL byte or bytes that are not
 // UTF-8 is refused. Requests are at most 4 KiB; anything else gets
 // an error and the connection stays usable (or is closed when too long).
 //
@@ -33,8 +29,6 @@
 #include <vector>
 
 #include <boost/asio.hpp>
-
-#include "rules/rule.h"
 
 namespace pcapml {
 
@@ -68,10 +62,5 @@ class ControlServer {
 
 // Splits a request line at tabs.
 std::vector<std::string> SplitFields(const std::string& line);
-
-// The fields of an `add` request (fields[0] is "add") as a rule's settings:
-// id= and label= required, filter=, sample=, window=, meta=k=v (repeatable).
-// False, with *err saying why, for an unknown or malformed field.
-bool ParseAddRequest(const std::vector<std::string>& fields, RuleSpec* spec, std::string* err);
 
 }  // namespace pcapml

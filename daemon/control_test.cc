@@ -1,4 +1,5 @@
 #include "daemon/control.h"
+#include "daemon/control_requests.h"
 
 #include <gtest/gtest.h>
 

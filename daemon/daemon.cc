@@ -20,6 +20,7 @@
 #include "base/exit.h"
 #include "classify/rule_files.h"
 #include "daemon/control.h"
+#include "daemon/control_requests.h"
 #include "daemon/daemon.h"
 #include "daemon/disk_budget.h"
 #include "daemon/pipeline.h"
@@ -31,15 +32,10 @@ namespace asio = boost::asio;
 namespace pcapml {
 namespace {
 
-// Run-time rules active at once (each holds a compiled filter): bounds what a
-// control-socket client can make the daemon keep.
-constexpr size_t kMaxRuntimeRules = 10000;
 // After a second SIGTERM/SIGINT, how long the packet thread has to complete
 // the current file before the daemon exits without it (leaving the
 // .partial for the next start to recover).
 constexpr auto kHurryLimit = std::chrono::seconds(1);
-
-std::vector<std::string> SplitLines(const std::string& text);
 
 // Loads the rules files of the config (legacy or TOML) into *rules; plugin
 // rules use the instances of plugins (configured in the daemon config only).
@@ -95,7 +91,8 @@ class Daemon {
     // First of what the daemon holds: a second instance stops here, before it
     // opens captures or the metrics port. Requests wait until the loop runs.
     if (!config_.control_socket.empty()) {
-      control_ = std::make_unique<ControlServer>(io_, [this](const auto& requests) { return Control(requests); });
+      control_ =
+          std::make_unique<ControlServer>(io_, [this](const auto& requests) { return requests_->Answer(requests); });
       if (!control_->Start(config_.control_socket, &err)) return Fail(err);
     }
     // Then refuse what cannot work (a missing interface, output directory, a
@@ -112,6 +109,7 @@ class Daemon {
     RecoverEarlierFiles();
     pipeline_ = std::make_unique<Pipeline>(
         config_, &metrics_, [this](const std::string& path) { asio::post(io_, [this, path] { PostRotate(path); }); });
+    requests_ = std::make_unique<ControlRequests>(config_.sensor_id, pipeline_.get(), &metrics_, Log);
     if (!metrics_.Start(config_.metrics_listen, config_.metrics_listen_key, &err) || !pipeline_->Open(&err))
       return Fail(err);
     metrics_.SetRotateSeconds(config_.output.rotate_seconds);
@@ -119,7 +117,7 @@ class Daemon {
     if (!Prepare(rules.get(), &err)) return Fail(err);
     if (!DropPrivileges(config_, &err)) return Fail(err);
     file_rules_ = rules->size();
-    metrics_.SetRulesLoaded(file_rules_);
+    requests_->SetFileRules(file_rules_);
     pipeline_->Start(std::move(rules));
     signals_.add(SIGHUP);
     signals_.add(SIGTERM);
@@ -221,7 +219,7 @@ class Daemon {
       file_rules_ = rules->size();
       pipeline_->ReplaceRules(std::move(rules));
       metrics_.CountReload(true);
-      metrics_.SetRulesLoaded(file_rules_ + runtime_rules_);
+      requests_->SetFileRules(file_rules_);
       Log("rules reloaded: " + std::to_string(file_rules_) + " rule(s)");
     } else {
       metrics_.CountReload(false);
@@ -299,16 +297,6 @@ class Daemon {
       Log("cannot run post_rotate command " + words[0]);
   }
 
-  // Requests a client sent at once, answered in order; a run of adds and
-  // ends shares one trip to the packet thread (each trip is two thread
-  // switches: 10,000 pipelined adds took seconds one by one).
-  std::vector<std::string> Control(const std::vector<std::vector<std::string>>& requests);
-  std::vector<std::string> ControlOne(const std::vector<std::string>& f);
-  std::vector<std::string> ChangeRules(const std::vector<std::vector<std::string>>& requests, size_t begin, size_t end);
-  static bool IsRuleChange(const std::vector<std::string>& f) {
-    return f[0] == "add" || (f[0] == "end" && f.size() == 2);
-  }
-
   DaemonConfig config_;
   asio::io_context io_;
   asio::signal_set signals_, children_;
@@ -316,153 +304,12 @@ class Daemon {
   Metrics metrics_;
   PluginSet plugins_;  // before pipeline_: its rules use the instances until it is gone
   std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<ControlRequests> requests_;  // before control_, which hands it requests
   std::unique_ptr<ControlServer> control_;
-  size_t file_rules_ = 0, runtime_rules_ = 0;
-  size_t trim_mark_ = 0;  // most run-time rules active since the heap was last trimmed
+  size_t file_rules_ = 0;
   bool stopping_ = false, hurrying_ = false;
   int exit_code_ = kExitOk;
 };
-
-std::vector<std::string> Daemon::Control(const std::vector<std::vector<std::string>>& requests) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < requests.size();) {
-    size_t end = i;
-    while (end < requests.size() && IsRuleChange(requests[end])) ++end;
-    std::vector<std::string> lines = end > i ? ChangeRules(requests, i, end) : ControlOne(requests[i]);
-    out.insert(out.end(), lines.begin(), lines.end());
-    i = std::max(end, i + 1);
-  }
-  return out;
-}
-
-std::vector<std::string> Daemon::ControlOne(const std::vector<std::string>& f) {
-  const std::string& cmd = f[0];
-  if (cmd == "list") {
-    std::string listed = pipeline_->OnPipeline([](RuleSet& runtime) {
-      std::string out;
-      runtime.ForEachRule([&](const Rule& r) { out += DescribeRuntimeRule(r) + "\n"; });
-      return out;
-    });
-    if (listed.rfind("error ", 0) == 0) return {listed};
-    std::vector<std::string> out = SplitLines(listed);
-    out.push_back("ok");
-    return out;
-  }
-  if (cmd == "status") {
-    PipelineCounts c = pipeline_->Counts();
-    std::vector<std::string> out = {"pid=" + std::to_string(getpid()),
-                                    "file=" + pipeline_->current_file(),
-                                    "rules=" + std::to_string(file_rules_),
-                                    "runtime_rules=" + std::to_string(runtime_rules_),
-                                    "written=" + std::to_string(c.written),
-                                    "unmatched=" + std::to_string(c.unmatched),
-                                    "bytes_written=" + std::to_string(c.bytes_written),
-                                    "files_completed=" + std::to_string(c.files_completed),
-                                    "dropped_output=" + std::to_string(c.dropped_output)};
-    for (const SourceCounts& s : c.sources)
-      out.push_back("source=" + s.name + " received=" + std::to_string(s.received) + " kernel_drops=" +
-                    std::to_string(s.kernel_drops) + " interface_drops=" + std::to_string(s.iface_drops));
-    out.push_back("ok");
-    return out;
-  }
-  std::string shown = cmd.substr(0, 40);
-  for (char& ch : shown)
-    if (!isprint(static_cast<unsigned char>(ch))) ch = '?';
-  return {"error unknown request '" + shown + "' (expected add, end, list or status)"};
-}
-
-// Adds (like a TOML rule whose window starts now; its sample key is its id)
-// and ends of run-time rules, in order, in one trip to the packet thread.
-std::vector<std::string> Daemon::ChangeRules(const std::vector<std::vector<std::string>>& requests, size_t begin,
-                                             size_t end) {
-  struct Change {
-    bool add = false, done = false;
-    std::string id;
-    Rule rule;           // add
-    uint64_t value = 0;  // done: the sample ID added, or the packets of the rule ended
-    std::string answer;  // not done: the error
-  };
-  // Shared with the packet thread: a job that waited too long still runs later.
-  auto changes = std::make_shared<std::vector<Change>>(end - begin);
-  std::vector<std::string> early(end - begin), described(end - begin);  // io thread only
-  for (size_t k = 0; k < changes->size(); ++k) {
-    const std::vector<std::string>& f = requests[begin + k];
-    Change& c = (*changes)[k];
-    c.add = f[0] == "add";
-    if (!c.add) {
-      c.id = f[1];
-      continue;
-    }
-    RuleSpec spec;
-    std::string err;
-    spec.source = "control socket";
-    spec.window.first_ns = WallClockNs();
-    if (!ParseAddRequest(f, &spec, &err) || !BuildRule(spec, config_.sensor_id, &c.rule, &err)) {
-      early[k] = c.answer = "error " + err;
-      continue;
-    }
-    c.id = c.rule.id;
-    described[k] = "label " + spec.label + (spec.filter.empty() ? "" : ", filter " + spec.filter);
-  }
-  std::string active = pipeline_->OnPipeline([changes](RuleSet& runtime) {
-    for (Change& c : *changes) {
-      if (!c.answer.empty()) continue;
-      if (c.add && runtime.size() >= kMaxRuntimeRules) {
-        c.answer = "error " + std::to_string(kMaxRuntimeRules) + " run-time rules are active: end some first";
-      } else if (c.add && runtime.Find(c.id)) {
-        c.answer = "error rule '" + c.id + "' is already active";
-      } else if (c.add) {
-        c.value = c.rule.sample_id;
-        std::string why;
-        c.done = runtime.Add(std::move(c.rule), &why);
-        if (!c.done) c.answer = "error " + why;
-      } else if (const Rule* r = runtime.Find(c.id)) {
-        c.value = r->packets;
-        c.done = runtime.Remove(c.id);
-      } else {
-        c.answer = "error no active rule '" + c.id.substr(0, 80) + "'";
-      }
-    }
-    return std::to_string(runtime.size());
-  });
-  std::vector<std::string> out;
-  if (active.rfind("error ", 0) == 0) {  // not run yet: *changes is the packet thread's now
-    for (const std::string& e : early) out.push_back(e.empty() ? active : e);
-    return out;
-  }
-  for (size_t k = 0; k < changes->size(); ++k) {
-    const Change& c = (*changes)[k];
-    if (!c.done) {
-      out.push_back(c.answer);
-    } else if (c.add) {
-      Log("run-time rule '" + c.id + "' added: " + described[k]);
-      out.insert(out.end(), {"sample_id=" + std::to_string(c.value), "ok"});
-    } else {
-      Log("run-time rule '" + c.id + "' ended after " + std::to_string(c.value) + " packets");
-      out.insert(out.end(), {"packets=" + std::to_string(c.value), "ok"});
-    }
-  }
-  runtime_rules_ = std::stoul(active);
-  metrics_.SetRulesLoaded(file_rules_ + runtime_rules_);
-  // Ended rules free their memory, but glibc keeps freed heap pages: give
-  // them back each time the count halves (amortized: trimming walks the heap).
-  trim_mark_ = std::max(trim_mark_, runtime_rules_);
-  if (runtime_rules_ * 2 <= trim_mark_ && trim_mark_ > 0) {
-    malloc_trim(0);
-    trim_mark_ = runtime_rules_;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitLines(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0, nl;
-  while ((nl = text.find('\n', start)) != std::string::npos) {
-    out.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return out;
-}
 
 }  // namespace
 

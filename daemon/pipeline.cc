@@ -23,13 +23,6 @@ constexpr int64_t kDrainLimitNs = 2000000000;
 
 }  // namespace
 
-std::string DescribeRuntimeRule(const Rule& r) {
-  static const char* kModes[] = {"rule", "flow", "window"};
-  return r.id + "\t" + r.metadata + "\t" + (r.filter.empty() ? "-" : r.filter) + "\t" +
-         kModes[static_cast<int>(r.sample)] + "\tsince=" + FormatUtcNs(r.window.first_ns) +
-         "\tpackets=" + std::to_string(r.packets);
-}
-
 Pipeline::Pipeline(const DaemonConfig& config, Metrics* metrics, RotatingSink::CompletedFn on_complete)
     : config_(config),
       metrics_(metrics),

@@ -24,9 +24,6 @@
 
 namespace pcapml {
 
-// What `pcapml ctl list` shows of a run-time rule.
-std::string DescribeRuntimeRule(const Rule& rule);
-
 class Pipeline {
  public:
   Pipeline(const DaemonConfig& config, Metrics* metrics, RotatingSink::CompletedFn on_complete);

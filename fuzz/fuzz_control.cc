@@ -7,6 +7,7 @@
 
 #include "base/text_file.h"
 #include "daemon/control.h"
+#include "daemon/control_requests.h"
 #include "fuzz/fuzz_util.h"
 #include "rules/label.h"
 
@@ -38,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(!err.empty());
         continue;
       }
-      Label label;
+      SampleLabel label;
       FUZZ_CHECK(ParseLabel(rule.comment, &label));
       FUZZ_CHECK(label.sample_id == rule.sample_id && rule.comment == FormatLabel(rule.sample_id, label.metadata));
       FUZZ_CHECK(label.metadata.substr(0, spec.label.size()) == spec.label);

@@ -25,15 +25,15 @@ void CheckFileSafe(std::string_view label) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view comment(reinterpret_cast<const char*>(data), size);
   CheckFileSafe(comment);
-  Label label;
+  SampleLabel label;
   if (!ParseLabel(comment, &label)) return 0;
-  FUZZ_CHECK(Inside(label.metadata, comment) && Inside(label.label, comment));
-  FUZZ_CHECK(label.label.find(',') == std::string_view::npos);
-  CheckFileSafe(label.label);
+  FUZZ_CHECK(Inside(label.metadata, comment) && Inside(label.name, comment));
+  FUZZ_CHECK(label.name.find(',') == std::string_view::npos);
+  CheckFileSafe(label.name);
   if (comment.starts_with("s=")) return 0;  // the old form is read, never written
   std::string written = FormatLabel(label.sample_id, label.metadata);
-  Label again;
+  SampleLabel again;
   FUZZ_CHECK(ParseLabel(written, &again));
-  FUZZ_CHECK(again.sample_id == label.sample_id && again.metadata == label.metadata && again.label == label.label);
+  FUZZ_CHECK(again.sample_id == label.sample_id && again.metadata == label.metadata && again.name == label.name);
   return 0;
 }

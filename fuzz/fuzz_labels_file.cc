@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!f.metadata.empty() && TextProblem(f.metadata).empty());
     FUZZ_CHECK(f.metadata.find_first_of("\r\n") == std::string::npos);
     // The comment reads back as the file's sample and metadata.
-    Label label;
+    SampleLabel label;
     FUZZ_CHECK(ParseLabel(f.comment, &label));
     FUZZ_CHECK(label.sample_id == f.sample_id && label.metadata == f.metadata);
   }

@@ -30,8 +30,8 @@ void CheckPacket(const PacketReader& r, const Packet& p, const uint8_t* file, si
   fuzz::Touch(p.comment);
   for (std::string_view c : p.Comments()) {
     fuzz::Touch(c);
-    Label label;
-    if (ParseLabel(c, &label)) fuzz::Touch(label.label);
+    SampleLabel label;
+    if (ParseLabel(c, &label)) fuzz::Touch(label.name);
   }
 }
 

@@ -1,7 +1,7 @@
 // The TOML rules loader (rules/toml_rules.h) over any text: rules or one
 // error naming the file and line. The rules then classify a few packets as
 // the contract says (fuzz/rules_check.h), and [[plugin]] tables go through
-// the plugin settings reader and validation (plugins/plugin_settings.h)
+// the plugin settings reader and validation (plugin_host/plugin_settings.h)
 // against a config table with every setting type.
 #include <toml++/toml.h>
 

@@ -1,4 +1,4 @@
-// Runs one shipped plugin, as pcapml's host does (plugins/plugin_set.h:
+// Runs one shipped plugin, as pcapml's host does (plugin_host/plugin_set.h:
 // ticks, counting), over the packets of a fuzz input (fuzz/fuzz_util.h
 // PacketStream), decoded by plugin_host/packet_view.h. The plugin's source is
 // linked in; its entry point is the one PCAPML_PLUGIN exports. Every label

@@ -181,4 +181,8 @@ class PacketReader {
   std::unique_ptr<Decompressor> decompressor_;
 };
 
+// The snap length an interface's packets get in a classic pcap header:
+// pcapng's 0 (no limit) becomes the largest captured length a reader takes.
+inline uint32_t PcapSnaplen(const Interface& ifc) { return ifc.snaplen ? ifc.snaplen : PacketReader::kMaxCaplen; }
+
 }  // namespace pcapml

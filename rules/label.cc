@@ -14,16 +14,16 @@ bool ParseU64(std::string_view s, uint64_t* v) {
 std::string_view FirstField(std::string_view s) { return s.substr(0, s.find(',')); }
 
 // Older releases: "s=<id>,proc=<x>,..." with the label in proc= or label=.
-bool ParseLegacy(std::string_view c, Label* out) {
+bool ParseLegacy(std::string_view c, SampleLabel* out) {
   size_t comma = c.find(',');
   if (!ParseU64(c.substr(2, comma == std::string_view::npos ? c.npos : comma - 2), &out->sample_id)) return false;
   out->metadata = comma == std::string_view::npos ? std::string_view() : c.substr(comma + 1);
-  out->label = {};
+  out->name = {};
   std::string_view rest = out->metadata;
   while (!rest.empty()) {
     std::string_view field = FirstField(rest);
     for (std::string_view key : {"proc=", "label="}) {
-      if (field.substr(0, key.size()) == key && out->label.empty()) out->label = field.substr(key.size());
+      if (field.substr(0, key.size()) == key && out->name.empty()) out->name = field.substr(key.size());
     }
     rest.remove_prefix(std::min(rest.size(), field.size() + 1));
   }
@@ -32,17 +32,17 @@ bool ParseLegacy(std::string_view c, Label* out) {
 
 }  // namespace
 
-bool ParseLabel(std::string_view c, Label* out) {
+bool ParseLabel(std::string_view c, SampleLabel* out) {
   if (c.size() > 2 && c[0] == 's' && c[1] == '=') return ParseLegacy(c, out);
   size_t comma = c.find(',');
   if (comma == std::string_view::npos) {
     out->metadata = {};
-    out->label = {};
+    out->name = {};
     return ParseU64(c, &out->sample_id);
   }
   if (!ParseU64(c.substr(0, comma), &out->sample_id)) return false;
   out->metadata = c.substr(comma + 1);
-  out->label = FirstField(out->metadata);
+  out->name = FirstField(out->metadata);
   return true;
 }
 

@@ -11,9 +11,9 @@ namespace pcapml {
 namespace {
 
 std::string_view LabelOf(std::string_view comment) {
-  Label label;
-  if (!ParseLabel(comment, &label) || label.label.empty()) return kNoLabel;
-  return label.label;
+  SampleLabel label;
+  if (!ParseLabel(comment, &label) || label.name.empty()) return kNoLabel;
+  return label.name;
 }
 
 // Reads every packet of a file, handing its key and label to add.

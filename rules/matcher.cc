@@ -28,8 +28,8 @@ LinkMatcher::LinkMatcher(uint16_t link_type, const std::vector<MatchRule>& rules
       s.kind = Slot::kPrimitive;
       s.primitive = r.expr->primitives[0];
     }
-    Label& l = s.label;
-    l = Label{r.rule, r.sample_id, 0, static_cast<uint32_t>(i), 0, r.sample_mode, false, {}};
+    Hit& l = s.hit;
+    l = Hit{r.rule, r.sample_id, 0, static_cast<uint32_t>(i), 0, r.sample_mode, false, {}};
     l.comment_len = static_cast<uint16_t>(std::min<size_t>(r.comment.size(), UINT16_MAX));
     l.external = r.comment.size() > sizeof l.text;
     if (l.external) {
@@ -54,7 +54,7 @@ int32_t LinkMatcher::MatchIndex(int64_t ts_ns, const uint8_t* data, uint32_t cap
           h, ts_ns, [&](uint32_t i) { return Test(i, ts_ns, h, data, caplen, orig_len, enabled); },
           [&](uint32_t i) {
             __builtin_prefetch(&slots_[i]);
-            __builtin_prefetch(&slots_[i].label);
+            __builtin_prefetch(&slots_[i].hit);
           });
     }
   }

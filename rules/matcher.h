@@ -50,7 +50,7 @@ class LinkMatcher {
   // A matched rule's answer, in the cache line after its test data: with
   // thousands of rules, memory latency, not computation, is the cost of a
   // packet, so a match costs one pair of adjacent lines.
-  struct Label {
+  struct Hit {
     Rule* rule;
     uint64_t sample_id;
     uint64_t packets;  // matched through this matcher
@@ -72,17 +72,17 @@ class LinkMatcher {
 
   // The first rule that matches, or null; rules with enabled[i] == 0 are
   // skipped (FILE: terms naming another input).
-  Label* Match(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len, const char* enabled) {
+  Hit* Match(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len, const char* enabled) {
     int32_t i = MatchIndex(ts_ns, data, caplen, orig_len, enabled);
     if (i < 0) return nullptr;
-    Label& l = slots_[static_cast<size_t>(i)].label;
+    Hit& l = slots_[static_cast<size_t>(i)].hit;
     ++l.packets;
     return &l;
   }
 
   uint16_t link_type() const { return link_type_; }
   size_t size() const { return slots_.size(); }
-  uint64_t packets(size_t rule) const { return slots_[rule].label.packets; }
+  uint64_t packets(size_t rule) const { return slots_[rule].hit.packets; }
   uint64_t indexed_packets() const { return indexed_; }
   uint64_t linear_packets() const { return linear_; }
   const RuleIndex& index() const { return index_; }
@@ -92,7 +92,7 @@ class LinkMatcher {
     TimeWindow window;
     Primitive primitive;  // kPrimitive: the whole filter
     enum Kind : uint8_t { kAll, kPrimitive, kExpr, kBpf } kind = kAll;
-    alignas(64) Label label;
+    alignas(64) Hit hit;
   };
 
   int32_t MatchIndex(int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len, const char* enabled);

@@ -315,7 +315,7 @@ Verdict RuleSet::ClassifyWith(const char* enabled, uint16_t link_type, int64_t t
   int t = TypeIndex(link_type);
   if (t < 0) return {};
   for (Segment& s : segments_) {
-    LinkMatcher::Label* l = s.matchers[static_cast<size_t>(t)]->Match(ts_ns, data, caplen, orig_len, enabled + s.begin);
+    LinkMatcher::Hit* l = s.matchers[static_cast<size_t>(t)]->Match(ts_ns, data, caplen, orig_len, enabled + s.begin);
     if (!l) continue;
     Verdict v{l->rule, l->sample_id, l->comment()};
     Entry& e = entries_[s.begin + l->index];

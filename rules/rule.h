@@ -33,7 +33,7 @@ struct Rule {
   std::vector<std::string> files;  // FILE: terms; empty = any input
   // A plugin rule: its filter only pre-filters, the plugin instance of this
   // name gives the label (metadata then holds just ",key=value" meta), and
-  // plugins/rule_chain.h classifies it. A RuleSet alone treats it as any rule.
+  // classify/rule_chain.h classifies it. A RuleSet alone treats it as any rule.
   std::string plugin;
   SampleMode sample = SampleMode::kRule;
   int64_t window_ns = 0;        // kWindow: window length
@@ -127,7 +127,7 @@ class RuleSet {
   // warmed up (a new flow reuses an old flow's buffers).
   Verdict Classify(uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen, uint32_t orig_len);
   // As Classify, with only the rules from position `first` on: a plugin
-  // rule that had no opinion hands the packet on (plugins/rule_chain.h).
+  // rule that had no opinion hands the packet on (classify/rule_chain.h).
   // O(size()) per call.
   Verdict ClassifyFrom(size_t first, uint16_t link_type, int64_t ts_ns, const uint8_t* data, uint32_t caplen,
                        uint32_t orig_len);

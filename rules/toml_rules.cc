@@ -5,12 +5,11 @@
 #include <charconv>
 
 #include "base/text_file.h"
+#include "base/toml_table.h"
 #include "base/units.h"
 
 namespace pcapml {
 namespace {
-
-std::string Line(const toml::node& n) { return std::to_string(n.source().begin.line); }
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
@@ -22,128 +21,87 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-class RuleReader {
- public:
-  RuleReader(const std::string& path, const toml::table& t, std::string* err) : path_(path), t_(t), err_(err) {}
-
-  bool Read(RuleSpec* spec) {
-    spec->source = path_ + ":" + Line(t_);
-    if (const toml::node* id = t_.get("id")) {
-      if (!id->is_string() || id->as_string()->get().empty()) return Fail(*id, "id must be a non-empty string");
-      spec->id = id_ = id->as_string()->get();
-    } else {
-      return Fail(t_, "rule without id");
-    }
-    for (auto&& [key, value] : t_)
-      if (!Field(std::string(key.str()), value, spec)) return false;
+// A datetime with a UTC offset is exact; an epoch number or string follows
+// the legacy rules (an integer covers its whole second).
+bool ReadTime(TomlTable& r, const char* key, bool upper, int64_t* ns) {
+  const toml::node* v = r.Use(key);
+  if (!v) return true;
+  std::string text;
+  if (const auto* dt = v->as_date_time()) {
+    const toml::date_time& t = dt->get();
+    if (!t.offset) return r.Fail(v, std::string(key) + ": a datetime needs a UTC offset, e.g. 2024-05-01T08:00:00Z");
+    int64_t secs = DaysFromCivil(t.date.year, t.date.month, t.date.day) * 86400 + t.time.hour * 3600 +
+                   t.time.minute * 60 + t.time.second - t.offset->minutes * 60;
+    if (secs < 0 || secs > 9'000'000'000LL) return r.Fail(v, std::string(key) + ": datetime out of range");
+    *ns = secs * 1'000'000'000 + t.time.nanosecond;
     return true;
   }
-
-  bool Fail(const toml::node& n, const std::string& what) {
-    *err_ = path_ + ":" + Line(n) + ": " + (id_.empty() ? "" : "rule " + Quoted(id_) + ": ") + what;
-    return false;
+  if (v->is_integer()) {
+    text = std::to_string(v->as_integer()->get());
+  } else if (v->is_floating_point()) {
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v->as_floating_point()->get(), std::chars_format::fixed);
+    text.assign(buf, ec == std::errc() ? end : buf);
+  } else if (v->is_string()) {
+    text = v->as_string()->get();
+  } else if (v->is_date() || v->is_time()) {
+    return r.Fail(v, std::string(key) + ": give a full datetime with a UTC offset, e.g. 2024-05-01T08:00:00Z");
   }
+  if (!ParseEpochBound(text, upper, ns))
+    return r.Fail(v, std::string(key) + ": bad time (a datetime with offset, or epoch seconds such as 1714550400.25)");
+  return true;
+}
 
- private:
-  bool Field(const std::string& key, const toml::node& v, RuleSpec* spec) {
-    if (key == "id") return true;
-    if (key == "label") return String(key, v, &spec->label, false);
-    if (key == "filter") return String(key, v, &spec->filter, true);
-    if (key == "sample_key") return String(key, v, &spec->sample_key, false);
-    if (key == "start") return Time(key, v, false, &spec->window.first_ns);
-    if (key == "end") return Time(key, v, true, &spec->window.last_ns);
-    if (key == "window") return Duration(key, v, &spec->window_ns);
-    if (key == "idle_timeout") return Duration(key, v, &spec->idle_timeout_ns);
-    if (key == "meta") return Meta(v, &spec->meta);
-    if (key == "sample") {
-      std::string mode;
-      if (!String(key, v, &mode, false)) return false;
-      if (!ParseSampleMode(mode, &spec->sample))
-        return Fail(v, "sample must be \"rule\", \"flow\" or \"window\", not \"" + mode + "\"");
-      return true;
-    }
-    if (key == "plugin") return String(key, v, &spec->plugin, false);
-    return Fail(v, "unknown key " + Quoted(key) +
-                       " (expected id, label, filter, start, end, meta, sample, "
-                       "sample_key, window, idle_timeout, plugin)");
-  }
+// A duration that must be more than 0 (a window, a flow's idle time).
+bool ReadPositiveDuration(TomlTable& r, const char* key, int64_t* ns) {
+  if (!r.Duration(key, ns)) return false;
+  return !r.Find(key) || *ns > 0 || r.FailAt(key, std::string(key) + " must be longer than 0s");
+}
 
-  bool String(const std::string& key, const toml::node& v, std::string* out, bool empty_ok) {
-    if (!v.is_string()) return Fail(v, key + " must be a string");
-    *out = v.as_string()->get();
-    if (out->empty() && !empty_ok) return Fail(v, key + " must not be empty");
-    return true;
-  }
-
-  bool Duration(const std::string& key, const toml::node& v, int64_t* ns) {
-    std::string text, why;
-    if (v.is_integer())
-      text = std::to_string(v.as_integer()->get());
-    else if (v.is_string())
-      text = v.as_string()->get();
-    else
-      return Fail(v, key + " must be a duration such as \"60s\"");
-    if (!ParseDuration(text, ns, &why) || *ns <= 0) return Fail(v, key + ": bad duration '" + text + "'");
-    return true;
-  }
-
-  // A datetime with a UTC offset is exact; an epoch number or string follows
-  // the legacy rules (an integer covers its whole second).
-  bool Time(const std::string& key, const toml::node& v, bool upper, int64_t* ns) {
+// meta = { key = value }: strings, numbers and booleans, as text.
+bool ReadMeta(TomlTable& r, std::vector<std::pair<std::string, std::string>>* meta) {
+  const toml::node* v = r.Use("meta");
+  if (!v) return true;
+  const toml::table* t = v->as_table();
+  if (!t) return r.Fail(v, "meta must be a table of key = value");
+  for (auto&& [key, value] : *t) {
     std::string text;
-    if (const auto* dt = v.as_date_time()) {
-      const toml::date_time& t = dt->get();
-      if (!t.offset) return Fail(v, key + ": a datetime needs a UTC offset, e.g. 2024-05-01T08:00:00Z");
-      int64_t secs = DaysFromCivil(t.date.year, t.date.month, t.date.day) * 86400 + t.time.hour * 3600 +
-                     t.time.minute * 60 + t.time.second - t.offset->minutes * 60;
-      if (secs < 0 || secs > 9'000'000'000LL) return Fail(v, key + ": datetime out of range");
-      *ns = secs * 1'000'000'000 + t.time.nanosecond;
-      return true;
-    }
-    if (v.is_integer()) {
-      text = std::to_string(v.as_integer()->get());
-    } else if (v.is_floating_point()) {
+    if (value.is_string()) {
+      text = value.as_string()->get();
+    } else if (value.is_integer()) {
+      text = std::to_string(value.as_integer()->get());
+    } else if (value.is_boolean()) {
+      text = value.as_boolean()->get() ? "true" : "false";
+    } else if (value.is_floating_point()) {
       char buf[64];
-      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_floating_point()->get(), std::chars_format::fixed);
-      text.assign(buf, ec == std::errc() ? end : buf);
-    } else if (v.is_string()) {
-      text = v.as_string()->get();
-    } else if (v.is_date() || v.is_time()) {
-      return Fail(v, key + ": give a full datetime with a UTC offset, e.g. 2024-05-01T08:00:00Z");
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value.as_floating_point()->get());
+      text.assign(buf, end);
+    } else {
+      return r.Fail(&value, "meta." + Quoted(key.str()) + " must be a string, number or boolean");
     }
-    if (!ParseEpochBound(text, upper, ns))
-      return Fail(v, key + ": bad time (a datetime with offset, or epoch seconds such as 1714550400.25)");
-    return true;
+    meta->emplace_back(key.str(), std::move(text));
   }
+  return true;
+}
 
-  bool Meta(const toml::node& v, std::vector<std::pair<std::string, std::string>>* meta) {
-    const toml::table* t = v.as_table();
-    if (!t) return Fail(v, "meta must be a table of key = value");
-    for (auto&& [key, value] : *t) {
-      std::string text;
-      if (value.is_string())
-        text = value.as_string()->get();
-      else if (value.is_integer())
-        text = std::to_string(value.as_integer()->get());
-      else if (value.is_boolean())
-        text = value.as_boolean()->get() ? "true" : "false";
-      else if (value.is_floating_point()) {
-        char buf[64];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value.as_floating_point()->get());
-        text.assign(buf, end);
-      } else {
-        return Fail(value, "meta." + Quoted(key.str()) + " must be a string, number or boolean");
-      }
-      meta->emplace_back(key.str(), std::move(text));
-    }
-    return true;
-  }
-
-  const std::string& path_;
-  const toml::table& t_;
-  std::string* err_;
-  std::string id_;
-};
+// One [[rule]] table. The strings' text is checked by BuildRule, which names
+// the rule's id in its errors.
+bool ReadRule(TomlTable& r, RuleSpec* spec) {
+  const toml::node* id = r.Use("id");
+  if (!id) return r.Fail(nullptr, "rule without id");
+  if (!id->is_string() || id->as_string()->get().empty()) return r.Fail(id, "id must be a non-empty string");
+  spec->id = id->as_string()->get();
+  r.set_context("rule", spec->id);
+  std::string sample = "rule";
+  if (!r.NonEmptyString("label", &spec->label) || !r.String("filter", &spec->filter) ||
+      !ReadTime(r, "start", false, &spec->window.first_ns) || !ReadTime(r, "end", true, &spec->window.last_ns) ||
+      !ReadMeta(r, &spec->meta) || !r.OneOf("sample", {"rule", "flow", "window"}, &sample) ||
+      !r.NonEmptyString("sample_key", &spec->sample_key) || !ReadPositiveDuration(r, "window", &spec->window_ns) ||
+      !ReadPositiveDuration(r, "idle_timeout", &spec->idle_timeout_ns) || !r.NonEmptyString("plugin", &spec->plugin))
+    return false;
+  if (r.Find("sample")) ParseSampleMode(sample, &spec->sample);
+  return r.NoOthers();
+}
 
 // The node of a setting BuildRule named ("label", "meta.<key>", ...), to point
 // at its line; the rule's table when the setting is missing.
@@ -177,43 +135,40 @@ std::string RuleAround(std::string_view text, size_t line) {
 bool ParseTomlRules(const std::string& path, std::string_view text, const std::string& sensor_id, RuleSet* rules,
                     std::string* err) {
   toml::table doc;
-  try {
-    doc = toml::parse(WithLfLineEnds(text), path);  // TOML itself takes no lone CR
-  } catch (const toml::parse_error& e) {
-    size_t line = e.source().begin.line;
-    std::string id = RuleAround(text, line);
-    *err = path + ":" + std::to_string(line) + ": " + (id.empty() ? "" : "rule " + Quoted(id) + ": ") +
-           std::string(e.description());
+  size_t line = 0;
+  if (!ParseTomlText(path, text, &doc, err, &line)) {
+    std::string id = RuleAround(text, line);  // name the rule around a syntax error
+    if (!id.empty()) err->insert(path.size() + std::to_string(line).size() + 3, "rule " + Quoted(id) + ": ");
     return false;
   }
-  for (auto&& [key, value] : doc)
-    if (key.str() != "rule" && key.str() != "plugin")  // [[plugin]]: plugins/plugin_settings.h
-      return *err = path + ":" + Line(value) + ": unknown key " + Quoted(key.str()) +
-                    " (a rules file holds [[rule]] and [[plugin]] tables)",
-             false;
+  TomlTable top(doc, path, "", err);
+  top.Use("rule");
+  top.Use("plugin");  // [[plugin]]: plugin_host/plugin_settings.h
+  if (!top.NoOthers("a rules file holds [[rule]] and [[plugin]] tables")) return false;
   const toml::array* list = doc["rule"].as_array();
   if (!list || list->empty()) return *err = path + ": no rules (expected [[rule]] tables)", false;
   for (const toml::node& n : *list) {
     const toml::table* t = n.as_table();
-    if (!t) return *err = path + ":" + Line(n) + ": rule must be a table ([[rule]])", false;
-    RuleReader reader(path, *t, err);
+    if (!t) return *err = path + ":" + std::to_string(TomlLine(n)) + ": rule must be a table ([[rule]])", false;
+    TomlTable reader(*t, path, "", err);
     RuleSpec spec;
-    if (!reader.Read(&spec)) return false;
+    spec.source = path + ":" + std::to_string(TomlLine(*t));
+    if (!ReadRule(reader, &spec)) return false;
     if (const Rule* first = rules->Find(spec.id)) {
       bool here = first->source.rfind(path + ":", 0) == 0;
-      return reader.Fail(SettingNode(*t, "id"),
+      return reader.Fail(&SettingNode(*t, "id"),
                          "duplicate id (first defined at " +
                              (here ? "line " + first->source.substr(path.size() + 1) : first->source) + ")");
     }
     Rule rule;
     std::string why, field;
-    if (!BuildRule(std::move(spec), sensor_id, &rule, &why, &field)) return reader.Fail(SettingNode(*t, field), why);
+    if (!BuildRule(std::move(spec), sensor_id, &rule, &why, &field)) return reader.Fail(&SettingNode(*t, field), why);
     std::string prefix = DescribeRule(rule) + ": ";  // Add's errors start with it
     if (!rules->Add(std::move(rule), err)) {
       // BuildRule checked the rest: Add fails on the filter's syntax (or on
       // the metadata's length, the rule's as a whole): point at the filter.
       if (err->starts_with(prefix + "invalid BPF filter"))
-        reader.Fail(SettingNode(*t, "filter"), err->substr(prefix.size()));
+        reader.Fail(&SettingNode(*t, "filter"), err->substr(prefix.size()));
       return false;
     }
   }

@@ -15,9 +15,9 @@
 //   sample_key = "web-2024"         # sample key instead of the id
 //
 // A plugin rule has `plugin = "<name>"` instead of label (and no sample
-// settings): its filter pre-filters, the plugin labels (plugins/rule_chain.h).
+// settings): its filter pre-filters, the plugin labels (classify/rule_chain.h).
 // [[plugin]] tables configure plugin instances; ParseTomlRules skips them
-// (plugins/plugin_settings.h reads them). Errors name file, line and rule.
+// (plugin_host/plugin_settings.h reads them). Errors name file, line and rule.
 #pragma once
 
 #include <string>

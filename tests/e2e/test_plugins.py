@@ -250,7 +250,7 @@ def test_a_plugin_of_another_interface_version_is_refused(tmp_path, tls_capture)
      "rules.toml:4: plugin 'tls_sni' has no setting 'nmaes' (known: names, unknown, sample, name_field, "
      "idle_timeout, max_connections, max_hello_bytes)"),
     ('name = "tls_sni"\npath = "{so}"\nidle_timeout = "soon"\n',
-     "rules.toml:4: plugin 'tls_sni': idle_timeout must be a duration such as \"30s\""),
+     "rules.toml:4: plugin 'tls_sni': idle_timeout must be a duration such as \"30s\": invalid duration 'soon'"),
     ('name = "dns"\npath = "{so}"\n', "the plugin calls itself 'tls_sni', not 'dns' as configured"),
 ])
 def test_plugin_configuration_errors(tmp_path, tls_capture, table, message):
