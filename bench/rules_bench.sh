@@ -23,7 +23,7 @@ if [ ! -x "$build/pcapml" ] || [ ! -x "$build/bench/make_capture" ]; then
   cmake -S . -B "$build" -DPCAPML_BENCH=ON >/dev/null
   cmake --build "$build" -j"$(nproc)" --target pcapml make_capture >/dev/null
 fi
-pcapml=$PWD/$build/pcapml
+pcapml=$(cd "$build" && pwd)/pcapml
 in=$dir/in.pcap
 [ -f "$in" ] || "$build/bench/make_capture" "$in" "$size" 65536
 
