@@ -22,7 +22,7 @@ build=${BUILD:-build}
 dir=$(mktemp -d /tmp/pcapml-plugin-bench.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 [ -x "$build/bench/make_capture" ] || { cmake -S . -B "$build" >/dev/null; cmake --build "$build" -j"$(nproc)" >/dev/null; }
-pcapml=$PWD/$build/pcapml
+pcapml=$(cd "$build" && pwd)/pcapml
 plugins=$PWD/$build/plugins
 "$build/bench/make_capture" "$dir/in.pcap" "$size" 65536 2>/dev/null
 
