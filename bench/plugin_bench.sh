@@ -23,7 +23,7 @@ dir=$(mktemp -d /tmp/pcapml-plugin-bench.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 [ -x "$build/bench/make_capture" ] || { cmake -S . -B "$build" >/dev/null; cmake --build "$build" -j"$(nproc)" >/dev/null; }
 pcapml=$(cd "$build" && pwd)/pcapml
-plugins=$PWD/$build/plugins
+plugins=$(cd "$build" && pwd)/plugins
 "$build/bench/make_capture" "$dir/in.pcap" "$size" 65536 2>/dev/null
 
 # The generator sends 198.18.0.0/15 and 2001:db8::/32 to ports 80, 443, 53,
