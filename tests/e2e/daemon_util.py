@@ -1,5 +1,6 @@
 """Helpers for the daemon tests: a running daemon, metrics scrapes, and test
 hosts in network namespaces made by the test (198.18.0.0/15 addresses only)."""
+import contextlib
 import os
 import re
 import socket
@@ -91,6 +92,18 @@ def metric(text, name, /, **labels):
         if all(got.get(k) == v for k, v in labels.items()):
             return float(m.group(4))
     return 0.0
+
+
+@contextlib.contextmanager
+def tmpfs(where, size):
+    """A tmpfs of size (e.g. "1m") mounted at where (made here) until the block ends: a disk of
+    known room for the test alone."""
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=True)
 
 
 def completed_files(outdir):

@@ -13,17 +13,14 @@ import time
 import pytest
 
 from conftest import BIN, tshark
-from daemon_util import Daemon, Veth, completed_files, free_port, metric, scrape, write_config
+from daemon_util import Daemon, completed_files, free_port, metric, scrape, tmpfs, write_config
 from test_daemon import assert_clean_files, veth, wait_metric  # noqa: F401  (fixture)
 
 
 @pytest.fixture
 def small_disk(tmp_path):
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], check=True)
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=True)
+    with tmpfs(tmp_path / "disk", "1m") as mnt:
+        yield mnt
 
 
 def rules_file(tmp_path):
@@ -198,7 +195,7 @@ def test_reload_storm_while_capturing(tmp_path, veth):
         d.proc.send_signal(signal.SIGHUP)
         time.sleep(0.01)
     sender.wait(60)
-    text = wait_metric(port, "pcapml_config_reloads_total", 1, result="success")
+    wait_metric(port, "pcapml_config_reloads_total", 1, result="success")
     time.sleep(1.0)
     assert d.proc.poll() is None
     assert d.stop() == 0

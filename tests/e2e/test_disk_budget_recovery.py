@@ -7,13 +7,12 @@ is known exactly; the daemon captures on lo with a filter that takes
 nothing (no traffic is needed). Run as root, under /tmp/pcapml-e2e.lock."""
 import os
 import struct
-import subprocess
 import time
 
 import pytest
 
 from conftest import run, tshark
-from daemon_util import Daemon, completed_files, free_port, metric, scrape, write_config
+from daemon_util import Daemon, completed_files, free_port, metric, scrape, tmpfs, write_config
 
 RULES = '[[rule]]\nid = "all"\nlabel = "all"\n'
 
@@ -36,11 +35,8 @@ def pcapng(packets, size=1000):
 
 @pytest.fixture
 def small_fs(tmp_path):
-    mnt = tmp_path / "fs"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)], check=True)
-    yield mnt
-    subprocess.run(["umount", str(mnt)], check=True)
+    with tmpfs(tmp_path / "fs", "16m") as mnt:
+        yield mnt
 
 
 def test_partial_files_count_in_the_budget_check_and_in_bytes_kept_from_the_start(tmp_path, small_fs):

@@ -278,16 +278,12 @@ def test_group_writable_plugins_are_refused(tmp_path, tls_capture):
     run("label", "-P", cap, "-L", rules, "-W", tmp_path / "out.pcapng", "--plugin", so)
 
 
-def test_daemon_runs_plugin_rules_and_counts_them(tmp_path):
-    from daemon_util import Daemon, completed_files, free_port as metrics_port, metric, scrape, write_config
+def replaying_daemon(tmp_path, cap, rules, top, wait_for):
+    """A daemon replaying cap as fast as it can, kept running after the replay by an idle live
+    source; returns it, its metrics port and output folder once scrape -> wait_for(text) is true."""
+    from daemon_util import Daemon, free_port as metrics_port, scrape, write_config
 
-    cap = tmp_path / "dns.pcap"
-    write_dns_capture(cap)
-    rules = write_rules(tmp_path, '[[rule]]\nid = "names"\nplugin = "dns"\n'
-                                  'filter = "udp port 53 or tcp port 443 or udp port 443"\n')
-    top = f'[[plugin]]\nname = "dns"\npath = "{plugin("dns")}"\nnames = {{ "*.example.org" = "example-org" }}\n'
     port, out = metrics_port(), tmp_path / "out"
-    # The idle live source keeps the daemon running after the replay ends.
     cfg = write_config(tmp_path / "d.toml", [{"file": str(cap), "pace": "fast"},
                                              {"interface": "lo", "filter": "udp port 9"}],
                        [rules], out, port=port, top=top)
@@ -295,9 +291,27 @@ def test_daemon_runs_plugin_rules_and_counts_them(tmp_path):
     try:
         d.wait_for("ready")
         deadline = time.time() + 10
-        while metric(scrape(port), "pcapml_plugin_packets_total", plugin="dns", result="labeled") < 14:
+        while not wait_for(scrape(port)):
             assert time.time() < deadline, scrape(port)
             time.sleep(0.1)
+    except BaseException:
+        d.stop()
+        raise
+    return d, port, out
+
+
+def test_daemon_runs_plugin_rules_and_counts_them(tmp_path):
+    from daemon_util import completed_files, metric, scrape
+
+    cap = tmp_path / "dns.pcap"
+    write_dns_capture(cap)
+    rules = write_rules(tmp_path, '[[rule]]\nid = "names"\nplugin = "dns"\n'
+                                  'filter = "udp port 53 or tcp port 443 or udp port 443"\n')
+    top = f'[[plugin]]\nname = "dns"\npath = "{plugin("dns")}"\nnames = {{ "*.example.org" = "example-org" }}\n'
+    d, port, out = replaying_daemon(
+        tmp_path, cap, rules, top, lambda text: metric(text, "pcapml_plugin_packets_total", plugin="dns",
+                                                       result="labeled") >= 14)
+    try:
         text = scrape(port)
         assert metric(text, "pcapml_plugin_packets_total", plugin="dns", result="no_opinion") == 8
         assert metric(text, "pcapml_plugin_packets_total", plugin="dns", result="error") == 0
@@ -319,7 +333,7 @@ def test_plugin_statistics_reach_stats_metrics_and_the_stop_line(tmp_path):
     its last label (a gauge, every = 4): `label --stats` prints them, the daemon
     exports them as pcapml_plugin_counter_total and pcapml_plugin_gauge and logs
     them when it stops. tshark counts the IP packets."""
-    from daemon_util import Daemon, free_port as metrics_port, metric, scrape, write_config
+    from daemon_util import metric, scrape
 
     cap = tmp_path / "dns.pcap"
     write_dns_capture(cap)
@@ -339,17 +353,10 @@ def test_plugin_statistics_reach_stats_metrics_and_the_stop_line(tmp_path):
                      f"{frames - ip // 4} no opinion, 0 errors, 0 held")
     assert lines[at + 1] == f"pcapml label: plugin test_echo: ip_packets={ip}, pending={ip % 4}", lines
 
-    port, out = metrics_port(), tmp_path / "out"
-    cfg = write_config(tmp_path / "d.toml", [{"file": str(cap), "pace": "fast"},
-                                             {"interface": "lo", "filter": "udp port 9"}],
-                       [rules], out, port=port, top=top)
-    d = Daemon(cfg)
+    d, port, out = replaying_daemon(
+        tmp_path, cap, rules, top,
+        lambda text: metric(text, "pcapml_plugin_counter_total", plugin="test_echo", name="ip_packets") >= ip)
     try:
-        d.wait_for("ready")
-        deadline = time.time() + 10
-        while metric(scrape(port), "pcapml_plugin_counter_total", plugin="test_echo", name="ip_packets") < ip:
-            assert time.time() < deadline, scrape(port)
-            time.sleep(0.1)
         time.sleep(0.3)  # a few more publications: nothing more comes
         text = scrape(port)
         assert metric(text, "pcapml_plugin_counter_total", plugin="test_echo", name="ip_packets") == ip
