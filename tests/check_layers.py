@@ -9,6 +9,10 @@ public header alone); every library may include that header,
 plugins/pcapml_plugin.h, from plugin_host up. Unit tests (*_test.cc) and test
 helpers link everything and are not checked.
 
+It also fails when the docs and the folders disagree: the README's
+Architecture section must name every library folder, in layer order, and
+plugins/; docs/internals.md's Architecture list every top-level folder.
+
 Usage: check_layers.py SOURCE_DIR LAYERS_TXT
 """
 import os
@@ -36,6 +40,36 @@ def closure(table):
 def is_test(path):
     base = os.path.basename(path)
     return base.endswith("_test.cc") or base.startswith("test_") or "/testing/" in path
+
+
+def section(path, heading):
+    """The text of path's Markdown section under heading, up to the next heading of its level."""
+    text = open(path, encoding="utf-8").read()
+    level = heading.split(" ")[0]
+    start = text.index(heading + "\n")
+    end = text.find("\n" + level + " ", start + len(heading))
+    return text[start:end if end >= 0 else len(text)]
+
+
+def docs_errors(source, libraries):
+    """What the README's and docs/internals.md's Architecture sections miss or misorder."""
+    errors = []
+    readme = section(os.path.join(source, "README.md"), "## Architecture")
+    named = [m.group(1) for m in re.finditer(r"`(\w+)/`", readme)]
+    order = list(dict.fromkeys(n for n in named if n in libraries))  # first mentions
+    if order != libraries:
+        errors.append(f"README.md, Architecture: names the library folders as {order}, not {libraries}")
+    if "plugins" not in named:
+        errors.append("README.md, Architecture: does not name plugins/")
+    ignored = {l.strip().strip("/") for l in open(os.path.join(source, ".gitignore")) if l.strip()}
+    folders = sorted(d for d in os.listdir(source) if os.path.isdir(os.path.join(source, d)) and
+                     not d.startswith(".") and d not in ignored and not d.startswith("build-"))
+    internals = section(os.path.join(source, "docs", "internals.md"), "## Architecture")
+    listed = set(re.findall(r"(?:^ {4}|, )(\w+)/", internals, re.M))
+    for d in folders:
+        if d not in listed:
+            errors.append(f"docs/internals.md, Architecture: does not list the folder {d}/")
+    return errors
 
 
 def main():
@@ -73,10 +107,11 @@ def main():
                         ok = top in allowed[folder]
                     if not ok:
                         errors.append(f"{rel}:{line}: includes {inc}, but {folder}/ does not sit above {top}/")
-    for e in errors:
+    docs = docs_errors(source, list(table))
+    for e in errors + docs:
         print(e)
-    print(f"{len(errors)} layering violations in {len(folders)} folders")
-    return 1 if errors else 0
+    print(f"{len(errors)} layering violations in {len(folders)} folders; {len(docs)} disagreements of the docs")
+    return 1 if errors or docs else 0
 
 
 if __name__ == "__main__":
