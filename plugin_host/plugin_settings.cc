@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "base/text_file.h"
 #include "base/toml_table.h"
 
 #ifndef PCAPML_PLUGIN_INSTALL_DIR
@@ -43,7 +44,23 @@ bool ReadOne(const toml::table& t, const std::string& file, const std::string& b
   return true;
 }
 
-bool ToValue(const toml::node& n, ConfigValue* v, std::string* why) {
+// The strings a value holds: a NUL byte or bytes that are not UTF-8 would
+// reach the plugin (and from it, labels) cut short or unreadable.
+bool CheckText(const ConfigValue& v, std::string* why) {
+  auto bad = [&](const std::string& s, const char* what) {
+    std::string problem = TextProblem(s);
+    if (!problem.empty()) *why = std::string(what) + " " + problem;
+    return !problem.empty();
+  };
+  if (bad(v.text, "value")) return false;
+  for (const std::string& s : v.list)
+    if (bad(s, "entry")) return false;
+  for (const auto& [key, value] : v.map)
+    if (bad(key, "key") || bad(value, "value")) return false;
+  return true;
+}
+
+bool ToTypedValue(const toml::node& n, ConfigValue* v, std::string* why) {
   switch (v->type) {
     case ConfigType::kString:
       return TomlToString(n, &v->text, why);
@@ -65,6 +82,10 @@ bool ToValue(const toml::node& n, ConfigValue* v, std::string* why) {
       return true;
   }
   return *why = "has a type pcapml does not know", false;
+}
+
+bool ToValue(const toml::node& n, ConfigValue* v, std::string* why) {
+  return ToTypedValue(n, v, why) && CheckText(*v, why);
 }
 
 // Parses "key = value" TOML text into v.

@@ -252,6 +252,11 @@ def test_a_plugin_of_another_interface_version_is_refused(tmp_path, tls_capture)
     ('name = "tls_sni"\npath = "{so}"\nidle_timeout = "soon"\n',
      "rules.toml:4: plugin 'tls_sni': idle_timeout must be a duration such as \"30s\": invalid duration 'soon'"),
     ('name = "dns"\npath = "{so}"\n', "the plugin calls itself 'tls_sni', not 'dns' as configured"),
+    # A NUL byte would reach the plugin, and from it the labels, cut short.
+    ('name = "tls_sni"\npath = "{so}"\nnames = {{ "www.example.com\\u0000x" = "web" }}\n',
+     "rules.toml:4: plugin 'tls_sni': names key contains a NUL byte"),
+    ('name = "tls_sni"\npath = "{so}"\nnames = {{ "*.example.com" = "w\\u0000eb" }}\n',
+     "rules.toml:4: plugin 'tls_sni': names value contains a NUL byte"),
 ])
 def test_plugin_configuration_errors(tmp_path, tls_capture, table, message):
     cap, _ = tls_capture
