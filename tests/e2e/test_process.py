@@ -372,40 +372,37 @@ def test_refuses_offline_and_names_what_is_missing(tmp_path, lab):
     check('label_from = "browser"', "label_from must be \"comm\"")
     check('fields = ["pid", "owner"]', 'fields: unknown field "owner"')
     check('cgroup_root = "/nonexistent-cgroup"', "cgroup v2 hierarchy /nonexistent-cgroup")
-    # Without privileges: user nobody, no capabilities (the config where nobody may read it).
-    public = tempfile.mkdtemp(prefix="pcapml-process-")
-    try:
-        os.chmod(public, 0o755)
-        nobody_bin, nobody_plugin = copies_for_every_user(public, BIN, PLUGIN)  # the checkout may be closed to nobody
-        cfg = daemon_config(pathlib.Path(public), lab, "", [{"interface": "lo"}], plugin=nobody_plugin)
-        shutil.chown(pathlib.Path(public) / "out", "nobody", "nogroup")  # the daemon's user writes there
-        os.chmod(cfg, 0o644)
-        p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
-                            nobody_bin, "daemon", "--check-config", str(cfg)], capture_output=True, text=True,
-                           timeout=30)
-    finally:
-        shutil.rmtree(public)
+    # Without privileges: user nobody, no capabilities.
+    p = check_config_as_nobody(lab, "-all")
     assert p.returncode == 1, p.stderr
     assert len(p.stderr.strip().splitlines()) == 1, p.stderr
     assert "loading eBPF programs was refused" in p.stderr and "CAP_BPF and CAP_PERFMON" in p.stderr, p.stderr
+
+
+def check_config_as_nobody(lab, caps):
+    """`pcapml daemon --check-config` of a process plugin config as user nobody with only the
+    capabilities caps ("-all": none), from a folder nobody can read (copies of the binary and
+    plugin: the checkout may be closed to nobody)."""
+    public = tempfile.mkdtemp(prefix="pcapml-process-")
+    try:
+        os.chmod(public, 0o755)
+        nobody_bin, nobody_plugin = copies_for_every_user(public, BIN, PLUGIN)
+        cfg = daemon_config(pathlib.Path(public), lab, "", [{"interface": "lo"}], plugin=nobody_plugin)
+        shutil.chown(pathlib.Path(public) / "out", "nobody", "nogroup")  # the daemon's user writes there
+        os.chmod(cfg, 0o644)
+        ambient = [] if caps == "-all" else [f"--ambient-caps={caps}"]
+        return subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", f"--inh-caps={caps}",
+                               *ambient, nobody_bin, "daemon", "--check-config", str(cfg)], capture_output=True,
+                              text=True, timeout=30)
+    finally:
+        shutil.rmtree(public)
 
 
 def test_needs_only_bpf_perfmon_and_net_admin(tmp_path, lab):
     """What the systemd drop-in grants is enough: a user with only CAP_NET_RAW,
     CAP_NET_ADMIN (the unit's), CAP_BPF and CAP_PERFMON loads and attaches the
     programs. And the bundled lab config checks."""
-    public = tempfile.mkdtemp(prefix="pcapml-process-")
-    try:
-        os.chmod(public, 0o755)
-        nobody_bin, nobody_plugin = copies_for_every_user(public, BIN, PLUGIN)  # the checkout may be closed to nobody
-        cfg = daemon_config(pathlib.Path(public), lab, "", [{"interface": "lo"}], plugin=nobody_plugin)
-        shutil.chown(pathlib.Path(public) / "out", "nobody", "nogroup")  # the daemon's user writes there
-        caps = "+net_raw,+net_admin,+bpf,+perfmon"
-        p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", f"--inh-caps={caps}",
-                            f"--ambient-caps={caps}", nobody_bin, "daemon", "--check-config", str(cfg)],
-                           capture_output=True, text=True, timeout=30)
-    finally:
-        shutil.rmtree(public)
+    p = check_config_as_nobody(lab, "+net_raw,+net_admin,+bpf,+perfmon")
     assert p.returncode == 0, p.stderr
     assert "ok: 1 source(s), 1 rule(s)" in p.stdout
     # The bundled lab config, with this build's plugin.
@@ -447,7 +444,7 @@ def test_statistics_count_tracked_evicted_lost_and_unattributed(tmp_path, lab):
             got[name] = metric(text, "pcapml_plugin_counter_total", plugin="process", name=name)
         for name in ("sockets_tracked", "connections_tracked"):
             got[name] = metric(text, "pcapml_plugin_gauge", plugin="process", name=name)
-        assert f'pcapml_plugin_gauge{{name="sockets_tracked",plugin="process"}}' in text, text
+        assert 'pcapml_plugin_gauge{name="sockets_tracked",plugin="process"}' in text, text
         return got
 
     def until(check, what):
