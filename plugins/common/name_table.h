@@ -92,13 +92,20 @@ struct NamingSettings {
   std::string name_field;      // also write the name as this field; "" = no
 };
 
-inline bool ReadNamingSettings(const plugin::Config& config, NamingSettings* s, std::string* err) {
-  if (!s->names.Build(config.Map("names"), err)) return *err = "names: " + *err, false;
+// The `unknown` and `sample` settings every naming plugin takes.
+inline bool ReadUnknownAndSample(const plugin::Config& config, bool* label_unknown, bool* per_connection,
+                                 std::string* err) {
   std::string unknown = config.String("unknown"), sample = config.String("sample");
   if (unknown != "name" && unknown != "ignore") return *err = "unknown must be \"name\" or \"ignore\"", false;
   if (sample != "connection" && sample != "label") return *err = "sample must be \"connection\" or \"label\"", false;
-  s->label_unknown = unknown == "name";
-  s->per_connection = sample == "connection";
+  *label_unknown = unknown == "name";
+  *per_connection = sample == "connection";
+  return true;
+}
+
+inline bool ReadNamingSettings(const plugin::Config& config, NamingSettings* s, std::string* err) {
+  if (!s->names.Build(config.Map("names"), err)) return *err = "names: " + *err, false;
+  if (!ReadUnknownAndSample(config, &s->label_unknown, &s->per_connection, err)) return false;
   s->name_field = config.String("name_field");
   if (s->name_field.find_first_of(",=\r\n") != std::string::npos)
     return *err = "name_field must not contain ',', '=' or line breaks", false;

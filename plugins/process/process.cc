@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "plugins/common/name_table.h"
+
 namespace pcapml::process {
 
 using plugin::Result;
@@ -59,11 +61,7 @@ bool ReadSettings(const plugin::Config& config, Settings* s, std::string* err) {
                   from + "\"",
            false;
   if (!s->names.Build(config.Map("names"), err)) return *err = "names: " + *err, false;
-  std::string unknown = config.String("unknown"), sample = config.String("sample");
-  if (unknown != "name" && unknown != "ignore") return *err = "unknown must be \"name\" or \"ignore\"", false;
-  if (sample != "connection" && sample != "label") return *err = "sample must be \"connection\" or \"label\"", false;
-  s->label_unknown = unknown == "name";
-  s->per_connection = sample == "connection";
+  if (!plugin_common::ReadUnknownAndSample(config, &s->label_unknown, &s->per_connection, err)) return false;
   s->fields.clear();
   for (const std::string& f : config.List("fields")) {
     Attribute a;
