@@ -46,20 +46,7 @@ if [ "${PLUGIN:-}" = tls_sni ]; then
   plugin_table=$(printf '[[plugin]]\nname = "tls_sni"\npath = "%s"\n' "$PWD/build/plugins/tls_sni.so")
 fi
 mkdir -p "$dir/out"
-cat > "$dir/d.toml" <<TOML
-$plugin_table
-[[source]]
-interface = "$out"
-buffer = "64MiB"
-[rules]
-files = [$files]
-unmatched = "keep"
-[output]
-directory = "out"
-fsync = false
-[metrics]
-listen = ""
-TOML
+capture_config "$dir/d.toml" "$out" "$files" "$plugin_table"
 
 replay() {  # tcpreplay's count of packets sent; its rate goes to $dir/rate
   ip netns exec "$ns" tcpreplay -q --topspeed -i "$in" "$dir/in.pcap" > "$dir/replay.log" 2>&1

@@ -45,22 +45,7 @@ awk -v n="$nrules" 'BEGIN {
   for (i = 0; i < n / 2 - 1; i++) printf "BPF:net 198.%d.%d.0/24,net%d\n", 20 + int(i / 65536), int(i / 256) % 256, i
   print "BPF:ip or ip6 or arp,other" }' > "$dir/rules.csv"
 printf '[[rule]]\nid = "owner"\nplugin = "process"\n' > "$dir/process.toml"
-config() {  # $1: rules files, $2: extra top-level text
-  cat > "$dir/d.toml" <<TOML
-$2
-[[source]]
-interface = "$out"
-buffer = "64MiB"
-[rules]
-files = [$1]
-unmatched = "keep"
-[output]
-directory = "out"
-fsync = false
-[metrics]
-listen = ""
-TOML
-}
+config() { capture_config "$dir/d.toml" "$out" "$1" "${2:-}"; }  # $1: rules files, $2: top-level text
 
 send() {  # trafgen's count of frames sent; its rate goes to $dir/rate
   local t0 t1
