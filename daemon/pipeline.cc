@@ -249,8 +249,7 @@ void Pipeline::Run() {
         clock = newest_ts_ > INT64_MAX - (now - newest_wall_) ? INT64_MAX : newest_ts_ + (now - newest_wall_);
       if (!delay_.empty()) {
         delay_.Advance(clock);
-        // (RotationDue(INT64_MIN): a rotation by size or count is due)
-        if (sink_.TickRotates(clock) || sink_.RotationDue(INT64_MIN)) Release();
+        if (sink_.TickRotates(clock) || sink_.FullDue()) Release();
       }
       sink_.Tick(now, clock);
       Publish();

@@ -49,6 +49,8 @@ class RotatingSink {
   // True when the next Write of a packet stamped packet_ns completes the
   // current file (what is held in front of the sink is released into it first).
   bool RotationDue(int64_t packet_ns) const { return file_ && NeedsRotation(packet_ns); }
+  // True when the current file is full by size or packet count, whatever the time.
+  bool FullDue() const { return RotationDue(INT64_MIN); }
   // True when Tick(_, packet_clock_ns) completes the current file.
   bool TickRotates(int64_t packet_clock_ns) const {
     return file_ && config_.rotate_seconds && packet_clock_ns >= rotate_at_ns_ + kSettleNs;
